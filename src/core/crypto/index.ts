@@ -1,0 +1,26 @@
+/**
+ * atproto cryptography: p256 and k256 keys, did:key / Multikey / legacy encodings, and strict
+ * ECDSA-SHA256 signatures (64-byte compact, low-S). See spec:cryptography, spec:did
+ * "Legacy Representation", and invariants K6, Y1–Y3, J2.
+ */
+export { KEY_TYPES, JWT_ALG, isKeyType, type KeyType } from './curves.js';
+export { checkSignatureBytes, isLowS, sha256 } from './signature.js';
+export {
+  parseDidKey,
+  parseLegacyMultibaseKey,
+  parseMultikey,
+  parsePublicKey,
+  publicKeyFromBytes,
+  publicKeyFromVerificationMethod,
+  verifySignature,
+  type PublicKey,
+  type VerifyResult,
+} from './public-key.js';
+export {
+  generatePrivateKey,
+  parsePrivateKey,
+  privateKeyFromBytes,
+  type ParsePrivateKeyOptions,
+  type PrivateKey,
+} from './private-key.js';
+export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';

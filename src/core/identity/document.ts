@@ -1,0 +1,179 @@
+/**
+ * Extract the atproto view of a DID document (spec:did "DID Documents"; invariants J1–J4).
+ *
+ * Only the document `id` is fatal. Every other entry is looked at defensively: a malformed
+ * unrelated entry is skipped (never throws), a malformed atproto entry is skipped with a warning.
+ */
+import { invalid } from '../errors.js';
+import { publicKeyFromVerificationMethod, type PublicKey } from '../crypto/index.js';
+import { checkHandle } from '../syntax/index.js';
+import { errorMessage, isLoopbackHost, quote } from './util.js';
+
+export interface ParsedDidDocument {
+  /** First syntactically valid `at://<handle>` in alsoKnownAs, lower-cased. */
+  claimedHandle?: string;
+  /** PDS base URL: scheme://host[:port], host lower-cased, no trailing slash. */
+  pds?: string;
+  /** First valid atproto signing key. */
+  signingKey?: PublicKey;
+  warnings: string[];
+}
+
+export interface ParseDidDocumentOptions {
+  /** Development mode: accept http:// PDS endpoints on loopback (localhost, 127.x, [::1]). */
+  dev?: boolean;
+}
+
+const LEGACY_VM_TYPES = new Set(['EcdsaSecp256r1VerificationKey2019', 'EcdsaSecp256k1VerificationKey2019']);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** J1: the document is an object whose `id` is exactly the DID. */
+export function checkDocumentId(did: string, doc: unknown): asserts doc is Record<string, unknown> & { id: string } {
+  if (!isRecord(doc)) {
+    throw invalid('InvalidDidDocument', `DID document for ${did} is not a JSON object`);
+  }
+  if (doc['id'] !== did) {
+    const got = typeof doc['id'] === 'string' ? quote(doc['id'], 120) : `a ${doc['id'] === null ? 'null' : typeof doc['id']} value`;
+    throw invalid('DidDocumentMismatch', `DID document id is ${got}, expected exactly ${did}`, {
+      hint: 'The server returned a document for a different DID; it cannot be trusted for this one.',
+      details: { did, id: doc['id'] },
+    });
+  }
+}
+
+function listOf(doc: Record<string, unknown>, field: string, warnings: string[]): unknown[] {
+  const value = doc[field];
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    warnings.push(`DID document "${field}" is not an array; ignored`);
+    return [];
+  }
+  return value;
+}
+
+function claimedHandleOf(aka: unknown[], warnings: string[]): string | undefined {
+  for (const [i, entry] of aka.entries()) {
+    if (typeof entry !== 'string' || !entry.startsWith('at://')) continue;
+    const candidate = entry.slice('at://'.length);
+    if (checkHandle(candidate) === null) return candidate.toLowerCase();
+    warnings.push(`alsoKnownAs[${i}] ${quote(entry)} is not a valid handle URI; skipped`);
+  }
+  return undefined;
+}
+
+function signingKeyOf(did: string, vms: unknown[], warnings: string[]): PublicKey | undefined {
+  const ids = new Set(['#atproto', `${did}#atproto`]);
+  for (const [i, vm] of vms.entries()) {
+    if (!isRecord(vm)) continue;
+    const id = vm['id'];
+    if (typeof id !== 'string') continue;
+    if (!ids.has(id)) {
+      if (id.endsWith('#atproto')) warnings.push(`verificationMethod[${i}] id ${quote(id)} names another DID; skipped`);
+      continue;
+    }
+    if (vm['controller'] !== did) {
+      warnings.push(`verificationMethod[${i}] (#atproto) has controller ${quote(String(vm['controller']))}, not ${did}; skipped`);
+      continue;
+    }
+    const type = vm['type'];
+    if (type !== 'Multikey' && !(typeof type === 'string' && LEGACY_VM_TYPES.has(type))) {
+      warnings.push(`verificationMethod[${i}] (#atproto) has unsupported type ${quote(String(type))}; skipped`);
+      continue;
+    }
+    try {
+      return publicKeyFromVerificationMethod(vm);
+    } catch (err) {
+      warnings.push(`verificationMethod[${i}] (#atproto) is unusable: ${errorMessage(err)}; skipped`);
+    }
+  }
+  warnings.push('DID document has no usable #atproto signing key');
+  return undefined;
+}
+
+/**
+ * Check a PDS `serviceEndpoint`: a string `https://host[:port]` (optionally with a lone trailing
+ * `/`); `http://` only for loopback hosts in dev mode. Host names are checked as handles (H1)
+ * before anything parses them as a URL (N1). Returns the normalized URL or the reason.
+ */
+export function checkPdsEndpoint(endpoint: unknown, opts: ParseDidDocumentOptions = {}): { url: string } | { reason: string } {
+  if (typeof endpoint !== 'string') return { reason: `serviceEndpoint is not a string (${Array.isArray(endpoint) ? 'array' : endpoint === null ? 'null' : typeof endpoint})` };
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s.exec(endpoint);
+  if (m === null) return { reason: `serviceEndpoint ${quote(endpoint)} is not an absolute http(s) URL` };
+  const scheme = m[1]!.toLowerCase();
+  const authority = m[2]!;
+  const rest = m[3]!;
+  const problems: string[] = [];
+  if (authority.includes('@')) problems.push('userinfo');
+  if (rest !== '' && rest !== '/') {
+    const q = rest.indexOf('?');
+    const f = rest.indexOf('#');
+    const pathEnd = Math.min(q < 0 ? rest.length : q, f < 0 ? rest.length : f);
+    const path = rest.slice(0, pathEnd);
+    if (path !== '' && path !== '/') problems.push('path');
+    if (q >= 0 && (f < 0 || q < f)) problems.push('query');
+    if (f >= 0) problems.push('fragment');
+  }
+  if (problems.length > 0) {
+    return { reason: `serviceEndpoint ${quote(endpoint)} must be scheme, host and port only (has ${problems.join(', ')})` };
+  }
+  const hp = /^(\[[0-9A-Fa-f:.]+\]|[^:]*)(?::(\d{1,5}))?$/.exec(authority);
+  if (hp === null) return { reason: `serviceEndpoint ${quote(endpoint)} has a malformed host or port` };
+  const host = hp[1]!.toLowerCase();
+  const port = hp[2];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    return { reason: `serviceEndpoint ${quote(endpoint)} has port out of range` };
+  }
+  const loopback = isLoopbackHost(host);
+  const devLoopback = opts.dev === true && loopback;
+  if (!devLoopback && checkHandle(host) !== null) {
+    return { reason: `serviceEndpoint ${quote(endpoint)} does not have a valid host name` };
+  }
+  if (scheme === 'http') {
+    if (!devLoopback) {
+      return { reason: `serviceEndpoint ${quote(endpoint)} uses http://; https is required (http only for loopback in dev mode)` };
+    }
+  } else if (scheme !== 'https') {
+    return { reason: `serviceEndpoint ${quote(endpoint)} must use https` };
+  }
+  return { url: `${scheme}://${host}${port === undefined ? '' : `:${port}`}` };
+}
+
+function pdsOf(did: string, services: unknown[], warnings: string[], opts: ParseDidDocumentOptions): string | undefined {
+  const ids = new Set(['#atproto_pds', `${did}#atproto_pds`]);
+  for (const [i, svc] of services.entries()) {
+    if (!isRecord(svc)) continue;
+    const id = svc['id'];
+    if (typeof id !== 'string' || !ids.has(id)) continue;
+    if (svc['type'] !== 'AtprotoPersonalDataServer') {
+      warnings.push(`service[${i}] (#atproto_pds) has type ${quote(String(svc['type']))}, not AtprotoPersonalDataServer; skipped`);
+      continue;
+    }
+    // The first entry matching id and type is the PDS; a bad endpoint there means no PDS.
+    const checked = checkPdsEndpoint(svc['serviceEndpoint'], opts);
+    if ('url' in checked) return checked.url;
+    warnings.push(`service[${i}] (#atproto_pds): ${checked.reason}; no PDS`);
+    return undefined;
+  }
+  warnings.push('DID document names no atproto PDS (#atproto_pds service)');
+  return undefined;
+}
+
+/**
+ * The atproto fields of a DID document. Throws only when the document is not an object or
+ * its `id` is not exactly `did` (J1); everything else becomes a warning.
+ */
+export function parseDidDocument(did: string, doc: unknown, opts: ParseDidDocumentOptions = {}): ParsedDidDocument {
+  checkDocumentId(did, doc);
+  const warnings: string[] = [];
+  const out: ParsedDidDocument = { warnings };
+  const claimedHandle = claimedHandleOf(listOf(doc, 'alsoKnownAs', warnings), warnings);
+  if (claimedHandle !== undefined) out.claimedHandle = claimedHandle;
+  const signingKey = signingKeyOf(did, listOf(doc, 'verificationMethod', warnings), warnings);
+  if (signingKey !== undefined) out.signingKey = signingKey;
+  const pds = pdsOf(did, listOf(doc, 'service', warnings), warnings, opts);
+  if (pds !== undefined) out.pds = pds;
+  return out;
+}

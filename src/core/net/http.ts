@@ -1,0 +1,609 @@
+/**
+ * The single HTTP primitive of atcli (DESIGN "Conventions: Network", invariants §4.D N1–N3).
+ *
+ * - undici `request` on our own `Agent`s (never global fetch);
+ * - a deadline on every request; bodies read as streams and cut off at `maxBytes`;
+ * - `http://` only to loopback hosts unless `allowPrivateNetwork`;
+ * - SSRF: the resolved address is checked at connect time (custom connector + `lookup`), so DNS
+ *   rebinding cannot slip past a check made earlier;
+ * - `connectTo` (curl `--connect-to`) rewrites only the TCP destination: URL, Host header and TLS SNI
+ *   stay as written;
+ * - redirects are manual, re-checked hop by hop, never downgrade https, never carry credentials to
+ *   another origin.
+ *
+ * Nothing here logs or throws header values or bodies.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, buildConnector, request as undiciRequest } from 'undici';
+import { AtcliError, runtime, usage } from '../errors.js';
+import { isLoopbackAddress, isLoopbackHostname, isPublicAddress } from './address.js';
+
+/** curl `--connect-to` semantics: connections for HOST:PORT go to TOHOST:TOPORT instead. */
+export interface ConnectRule {
+  /** '' = any host */
+  host: string;
+  /** null = any port */
+  port: number | null;
+  /** '' = keep the original host */
+  toHost: string;
+  /** 0 = keep the original port */
+  toPort: number;
+}
+
+export interface HttpConfig {
+  timeoutMs: number;
+  userAgent: string;
+  /** dev: loopback/private targets and http:// allowed to any host */
+  allowPrivateNetwork: boolean;
+  connectTo: ConnectRule[];
+  /** one line per request: method url status ms; never headers or bodies */
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface HttpRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+  maxBytes: number;
+  /**
+   * How many redirects to follow (default 0). With 0 a 3xx response is returned to the caller
+   * as it is; with n > 0 the (n+1)th redirect is a 'TooManyRedirects' error.
+   */
+  maxRedirects?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** final URL after redirects */
+  url: string;
+  body: Uint8Array;
+}
+
+export interface HttpStreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  url: string;
+  body: AsyncIterable<Uint8Array>;
+  contentLength: number | null;
+}
+
+/** Thrown (as `cause.code`) by our connector when a destination address is not allowed. */
+const BLOCKED_CODE = 'ERR_ATCLI_BLOCKED_ADDRESS';
+
+class BlockedAddressError extends Error {
+  readonly code = BLOCKED_CODE;
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
+    super(`refusing to connect to non-public address ${address}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// connect-to rules
+
+/** Parse "HOST1:PORT1:HOST2:PORT2" (empty HOST1/PORT1 = any; empty HOST2/PORT2 = unchanged; IPv6 in []). */
+export function parseConnectTo(spec: string): ConnectRule {
+  const parts: string[] = [];
+  let i = 0;
+  const s = spec.trim();
+  while (parts.length < 4) {
+    if (s[i] === '[') {
+      const end = s.indexOf(']', i);
+      if (end < 0) throw badConnectTo(spec);
+      parts.push(s.slice(i + 1, end));
+      i = end + 1;
+      if (parts.length < 4) {
+        if (s[i] !== ':') throw badConnectTo(spec);
+        i++;
+      } else if (i !== s.length) throw badConnectTo(spec);
+    } else {
+      const end = parts.length < 3 ? s.indexOf(':', i) : s.length;
+      if (end < 0) throw badConnectTo(spec);
+      parts.push(s.slice(i, end));
+      i = end + 1;
+    }
+  }
+  const [host, port, toHost, toPort] = parts as [string, string, string, string];
+  const parsePort = (p: string, allowEmpty: boolean): number | null => {
+    if (p === '') {
+      if (allowEmpty) return null;
+      throw badConnectTo(spec);
+    }
+    if (!/^[0-9]{1,5}$/.test(p)) throw badConnectTo(spec);
+    const n = Number(p);
+    if (n < 1 || n > 65535) throw badConnectTo(spec);
+    return n;
+  };
+  if (/[\s/@]/.test(host) || /[\s/@]/.test(toHost)) throw badConnectTo(spec);
+  return {
+    host: host.toLowerCase(),
+    port: parsePort(port, true),
+    toHost: toHost.toLowerCase(),
+    toPort: parsePort(toPort, true) ?? 0,
+  };
+}
+
+function badConnectTo(spec: string): AtcliError {
+  return usage('InvalidConnectTo', `invalid --connect-to value '${spec}'`, {
+    hint: 'use HOST1:PORT1:HOST2:PORT2, e.g. example.com:443:127.0.0.1:8443 (empty HOST1/PORT1 match any)',
+  });
+}
+
+function matchRule(rules: ConnectRule[], hostname: string, port: number): ConnectRule | undefined {
+  const h = hostname.toLowerCase();
+  return rules.find((r) => (r.host === '' || r.host === h) && (r.port === null || r.port === port));
+}
+
+// ---------------------------------------------------------------------------------------------
+// agents
+
+interface Policy {
+  allowPrivateNetwork: boolean;
+  /** the URL itself names a loopback host: loopback addresses (only) are fine */
+  allowLoopback: boolean;
+  connectTo: ConnectRule[];
+  connectTimeoutMs: number;
+}
+
+const agents = new Map<string, Agent>();
+
+function checkAddress(policy: Policy, address: string): boolean {
+  if (policy.allowPrivateNetwork) return true;
+  if (isPublicAddress(address)) return true;
+  return policy.allowLoopback && isLoopbackAddress(address);
+}
+
+function makeAgent(policy: Policy): Agent {
+  const guardedLookup = (
+    hostname: string,
+    options: { all?: boolean; family?: number | string; hints?: number },
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ): void => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family as number | undefined);
+    dnsLookup(hostname, { all: true, family: family ?? 0, hints: options.hints ?? 0 }, (err, addresses) => {
+      if (err) return callback(err, options.all ? [] : '');
+      const ok = addresses.filter((a) => checkAddress(policy, a.address));
+      if (ok.length === 0) {
+        const first = addresses[0]?.address ?? hostname;
+        return callback(new BlockedAddressError(hostname, first), options.all ? [] : '');
+      }
+      if (options.all) return callback(null, ok);
+      const a = ok[0]!;
+      callback(null, a.address, a.family);
+    });
+  };
+  const base = buildConnector({
+    timeout: policy.connectTimeoutMs,
+    lookup: guardedLookup as never,
+    // Happy-eyeballs would call lookup with all:true; our lookup handles both forms.
+  });
+  const connector: buildConnector.connector = (opts, callback) => {
+    const origPort = Number(opts.port) || (opts.protocol === 'https:' ? 443 : 80);
+    const rule = matchRule(policy.connectTo, opts.hostname, origPort);
+    const hostname = rule && rule.toHost !== '' ? rule.toHost.replace(/^\[(.*)\]$/, '$1') : opts.hostname;
+    const port = rule && rule.toPort !== 0 ? rule.toPort : origPort;
+    // IP literals never go through `lookup`, so check them here.
+    if (isIP(hostname) !== 0 && !checkAddress(policy, hostname)) {
+      queueMicrotask(() => callback(new BlockedAddressError(opts.hostname, hostname), null));
+      return;
+    }
+    const sni = isIP(opts.hostname) === 0 ? opts.hostname : undefined;
+    base(
+      {
+        ...opts,
+        hostname,
+        port: String(port),
+        ...(sni !== undefined ? { servername: opts.servername || sni } : {}),
+      },
+      callback,
+    );
+  };
+  return new Agent({ connect: connector, connections: 16 });
+}
+
+function agentFor(policy: Policy): Agent {
+  const key = JSON.stringify(policy);
+  let a = agents.get(key);
+  if (!a) {
+    a = makeAgent(policy);
+    agents.set(key, a);
+  }
+  return a;
+}
+
+/** Close every agent so the process can exit. Safe to call more than once. */
+export async function closeHttp(): Promise<void> {
+  const all = [...agents.values()];
+  agents.clear();
+  await Promise.all(all.map((a) => a.close().catch(() => a.destroy().catch(() => undefined))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// URL checks
+
+/** How a URL appears in messages and logs (userinfo is refused earlier, so nothing secret remains). */
+function displayUrl(u: URL): string {
+  return u.href;
+}
+
+function parseUrl(raw: string): URL {
+  // Reject hosts that WHATWG URL would silently reinterpret (0x7f.1, 2130706433, 127.1 → 127.0.0.1).
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)/.exec(raw);
+  if (!m) throw usage('InvalidUrl', `not an absolute http(s) URL: ${truncate(raw)}`);
+  const authority = m[2]!;
+  if (authority.includes('@')) {
+    throw usage('InvalidUrl', `URLs with credentials (user@host) are not allowed: ${truncate(raw.replace(/\/\/[^/?#]*@/, '//***@'))}`);
+  }
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw usage('InvalidUrl', `not a valid URL: ${truncate(raw)}`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+    throw usage('InvalidUrl', `unsupported URL scheme '${u.protocol.replace(/:$/, '')}' in ${truncate(raw)}`, {
+      hint: 'use an https:// URL',
+    });
+  }
+  const rawHost = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.replace(/:[0-9]*$/, '');
+  // An ASCII host must come out of the parser as written (modulo case): no numeric shorthands
+  // (0x7f.1, 2130706433, 127.1) and no percent-encoding. Non-ASCII (IDN) hosts are punycoded as usual.
+  if (!rawHost.startsWith('[') && /^[\x21-\x7e]*$/.test(rawHost) && rawHost.toLowerCase() !== u.hostname) {
+    throw usage('InvalidUrl', `ambiguous host '${truncate(rawHost)}' in ${truncate(raw)}`, {
+      hint: 'write the host name plainly, and IPv4 addresses as four decimal numbers (a.b.c.d)',
+    });
+  }
+  return u;
+}
+
+function truncate(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+function checkScheme(u: URL, config: HttpConfig): void {
+  if (u.protocol === 'http:' && !config.allowPrivateNetwork && !isLoopbackHostname(u.hostname)) {
+    throw usage('InsecureUrl', `refusing plain http:// to ${u.host} (${displayUrl(u)})`, {
+      hint: 'use https://; http:// is only allowed for localhost (or with --allow-private-network for development)',
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors
+
+function errCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET' && code !== 'UND_ERR_CONNECT') return code;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      e = errors[0];
+      continue;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  const top = (err as { code?: unknown } | null)?.code;
+  return typeof top === 'string' ? top : undefined;
+}
+
+function findBlocked(err: unknown): BlockedAddressError | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    if (e instanceof BlockedAddressError) return e;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors)) {
+      const b = errors.find((x) => x instanceof BlockedAddressError);
+      if (b) return b as BlockedAddressError;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+
+interface Deadline {
+  signal: AbortSignal;
+  timedOut(): boolean;
+  clear(): void;
+}
+
+function makeDeadline(config: HttpConfig): Deadline {
+  const ctl = new AbortController();
+  let fired = false;
+  const timer = setTimeout(() => {
+    fired = true;
+    ctl.abort(new DOMException('request timed out', 'TimeoutError'));
+  }, config.timeoutMs);
+  timer.unref?.();
+  const outer = config.signal;
+  const onAbort = (): void => ctl.abort(outer?.reason);
+  if (outer) {
+    if (outer.aborted) ctl.abort(outer.reason);
+    else outer.addEventListener('abort', onAbort, { once: true });
+  }
+  return {
+    signal: ctl.signal,
+    timedOut: () => fired,
+    clear: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function mapError(err: unknown, u: URL, config: HttpConfig, deadline: Deadline | null): AtcliError {
+  if (err instanceof AtcliError) return err;
+  const url = displayUrl(u);
+  if (config.signal?.aborted) {
+    return new AtcliError('interrupted', 'Interrupted', `request to ${url} was interrupted`);
+  }
+  const code = errCode(err);
+  if ((deadline && deadline.timedOut()) || (code !== undefined && TIMEOUT_CODES.has(code))) {
+    return runtime('Timeout', `request to ${url} timed out after ${(config.timeoutMs / 1000).toFixed(config.timeoutMs % 1000 ? 1 : 0)} s`, {
+      hint: 'retry later or raise --timeout',
+      details: { url, cause: 'Timeout' },
+    });
+  }
+  const blocked = findBlocked(err);
+  if (blocked) {
+    return runtime('BlockedAddress', `refusing to connect to ${blocked.host} at non-public address ${blocked.address} (${url})`, {
+      hint: 'private, loopback and link-local addresses are blocked; use --allow-private-network for local development',
+      details: { url, address: blocked.address },
+    });
+  }
+  const c = code ?? 'UnknownError';
+  const what =
+    c === 'ENOTFOUND'
+      ? 'host not found'
+      : c === 'ECONNREFUSED'
+        ? 'connection refused'
+        : c === 'ECONNRESET' || c === 'UND_ERR_SOCKET'
+          ? 'connection reset'
+          : c === 'EAI_AGAIN'
+            ? 'DNS lookup failed temporarily'
+            : c.startsWith('ERR_TLS') || c.includes('CERT') || c.startsWith('ERR_SSL')
+              ? 'TLS error'
+              : 'network error';
+  return runtime('NetworkError', `request to ${url} failed: ${what} (${c})`, {
+    details: { url, cause: c },
+    cause: err,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// request
+
+function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+const SENSITIVE_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'atproto-proxy-authorization']);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  url: URL;
+  body: AsyncIterable<Uint8Array> & { destroy(err?: Error): unknown; dump(opts?: { limit: number }): Promise<void> };
+  started: number;
+  method: string;
+}
+
+async function send(
+  config: HttpConfig,
+  req: Omit<HttpRequest, 'maxBytes'>,
+  signal: AbortSignal,
+  deadline: Deadline,
+  bodyIdleTimeoutMs: number,
+): Promise<RawResponse> {
+  let u = parseUrl(req.url);
+  // Explicit local dev servers (http://localhost:2583) work without flags; nothing else may reach loopback.
+  const firstIsLoopback = u.protocol === 'http:' && isLoopbackHostname(u.hostname);
+  let method = (req.method ?? 'GET').toUpperCase();
+  let body = req.body;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  headers['user-agent'] = config.userAgent;
+  const maxRedirects = req.maxRedirects ?? 0;
+  let hops = 0;
+  let loopbackOk = firstIsLoopback;
+  for (;;) {
+    checkScheme(u, config);
+    const policy: Policy = {
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      allowLoopback: loopbackOk && u.protocol === 'http:' && isLoopbackHostname(u.hostname),
+      connectTo: config.connectTo,
+      connectTimeoutMs: config.timeoutMs,
+    };
+    const started = Date.now();
+    let res;
+    try {
+      res = await undiciRequest(u, {
+        method: method as never,
+        headers,
+        body: body === undefined ? null : body,
+        signal,
+        dispatcher: agentFor(policy),
+        headersTimeout: config.timeoutMs,
+        bodyTimeout: bodyIdleTimeoutMs,
+      });
+    } catch (err) {
+      const e = mapError(err, u, config, deadline);
+      config.log?.(`${method} ${displayUrl(u)} ${e.code} ${Date.now() - started}ms`);
+      throw e;
+    }
+    const resHeaders = flattenHeaders(res.headers as Record<string, string | string[] | undefined>);
+    const location = resHeaders['location'];
+    if (REDIRECT_STATUS.has(res.statusCode) && location !== undefined && maxRedirects > 0) {
+      config.log?.(`${method} ${displayUrl(u)} ${res.statusCode} ${Date.now() - started}ms`);
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      hops++;
+      if (hops > maxRedirects) {
+        throw runtime('TooManyRedirects', `too many redirects (more than ${maxRedirects}) starting at ${req.url}`, {
+          details: { url: req.url, last: displayUrl(u) },
+        });
+      }
+      let next: URL;
+      try {
+        next = parseUrl(new URL(location, u).href);
+      } catch (err) {
+        throw runtime('InvalidRedirect', `invalid redirect from ${displayUrl(u)}`, { cause: err, details: { url: displayUrl(u) } });
+      }
+      if (u.protocol === 'https:' && next.protocol !== 'https:') {
+        throw runtime('InsecureRedirect', `refusing redirect from https to ${next.protocol.replace(/:$/, '')} (${displayUrl(u)} → ${displayUrl(next)})`, {
+          details: { url: displayUrl(u), location: displayUrl(next) },
+        });
+      }
+      if (next.origin !== u.origin) {
+        for (const h of SENSITIVE_HEADERS) delete headers[h];
+      }
+      if (res.statusCode === 303 || ((res.statusCode === 301 || res.statusCode === 302) && method === 'POST')) {
+        if (method !== 'HEAD') method = 'GET';
+        body = undefined;
+        delete headers['content-type'];
+        delete headers['content-length'];
+      }
+      // A hop may reach loopback only if we were already talking to a loopback host.
+      loopbackOk = loopbackOk && isLoopbackHostname(u.hostname);
+      u = next;
+      continue;
+    }
+    return { status: res.statusCode, headers: resHeaders, url: u, body: res.body as never, started, method };
+  }
+}
+
+function tooLarge(u: URL, maxBytes: number): AtcliError {
+  return runtime('ResponseTooLarge', `response from ${displayUrl(u)} exceeds the limit of ${maxBytes} bytes`, {
+    details: { url: displayUrl(u), maxBytes },
+  });
+}
+
+function contentLengthOf(headers: Record<string, string>): number | null {
+  const v = headers['content-length'];
+  if (v === undefined || !/^[0-9]+$/.test(v.trim())) return null;
+  return Number(v.trim());
+}
+
+/** One request; the body is read into memory but never beyond `maxBytes`. */
+export async function httpRequest(config: HttpConfig, req: HttpRequest): Promise<HttpResponse> {
+  const deadline = makeDeadline(config);
+  let raw: RawResponse | undefined;
+  try {
+    raw = await send(config, req, deadline.signal, deadline, config.timeoutMs);
+    const declared = contentLengthOf(raw.headers);
+    if (declared !== null && declared > req.maxBytes) {
+      raw.body.destroy();
+      throw tooLarge(raw.url, req.maxBytes);
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for await (const chunk of raw.body) {
+        total += chunk.byteLength;
+        if (total > req.maxBytes) {
+          raw.body.destroy();
+          throw tooLarge(raw.url, req.maxBytes);
+        }
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      throw mapError(err, raw.url, config, deadline);
+    }
+    const body = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      body.set(c, off);
+      off += c.byteLength;
+    }
+    config.log?.(`${raw.method} ${displayUrl(raw.url)} ${raw.status} ${Date.now() - raw.started}ms`);
+    return { status: raw.status, headers: raw.headers, url: raw.url.href, body };
+  } catch (err) {
+    if (raw && err instanceof AtcliError) {
+      config.log?.(`${raw.method} ${displayUrl(raw.url)} ${raw.status} ${err.code} ${Date.now() - raw.started}ms`);
+    }
+    throw err;
+  } finally {
+    deadline.clear();
+  }
+}
+
+/**
+ * A request whose body is consumed as a stream with back-pressure (CAR exports, blobs).
+ * The deadline (`timeoutMs`) covers connect and headers; while the body streams, `timeoutMs`
+ * is an idle timeout between chunks, so long downloads are not cut off while data flows.
+ * `maxBytes`, when given, aborts the stream as soon as it is exceeded.
+ * The caller must consume the body or break out of the loop (which releases the connection).
+ */
+export async function httpRequestStream(
+  config: HttpConfig,
+  req: Omit<HttpRequest, 'maxBytes'> & { maxBytes?: number },
+): Promise<HttpStreamResponse> {
+  // The signal must outlive the headers phase (so Ctrl-C still aborts the body), but the deadline
+  // timer must not: we use a separate controller that only forwards the caller's signal.
+  const headerDeadline = makeDeadline(config);
+  const streamCtl = new AbortController();
+  const outer = config.signal;
+  const onOuterAbort = (): void => streamCtl.abort(outer?.reason);
+  const onDeadline = (): void => streamCtl.abort(headerDeadline.signal.reason);
+  headerDeadline.signal.addEventListener('abort', onDeadline, { once: true });
+  if (outer) outer.addEventListener('abort', onOuterAbort, { once: true });
+  let raw: RawResponse;
+  try {
+    raw = await send(config, req, streamCtl.signal, headerDeadline, config.timeoutMs);
+  } catch (err) {
+    outer?.removeEventListener('abort', onOuterAbort);
+    throw err;
+  } finally {
+    headerDeadline.signal.removeEventListener('abort', onDeadline);
+    headerDeadline.clear();
+  }
+  const maxBytes = req.maxBytes;
+  const contentLength = contentLengthOf(raw.headers);
+  const r = raw;
+  if (maxBytes !== undefined && contentLength !== null && contentLength > maxBytes) {
+    r.body.destroy();
+    outer?.removeEventListener('abort', onOuterAbort);
+    throw tooLarge(r.url, maxBytes);
+  }
+  config.log?.(`${r.method} ${displayUrl(r.url)} ${r.status} ${Date.now() - r.started}ms (streaming)`);
+  const noDeadline: Deadline = { signal: streamCtl.signal, timedOut: () => false, clear: () => undefined };
+  async function* iterate(): AsyncGenerator<Uint8Array> {
+    let total = 0;
+    try {
+      for await (const chunk of r.body) {
+        total += chunk.byteLength;
+        if (maxBytes !== undefined && total > maxBytes) {
+          r.body.destroy();
+          throw tooLarge(r.url, maxBytes);
+        }
+        yield chunk;
+      }
+    } catch (err) {
+      throw mapError(err, r.url, config, noDeadline);
+    } finally {
+      // Breaking out early (or an error) must release the socket.
+      r.body.destroy();
+      outer?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+  return { status: r.status, headers: r.headers, url: r.url.href, body: iterate(), contentLength };
+}

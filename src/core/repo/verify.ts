@@ -1,0 +1,484 @@
+/**
+ * Full self-authentication of a repository CAR, streaming (invariants §1: R*, C*, K*, M*, D*).
+ *
+ * One pass over the CAR hashes every block against its CID and decodes it strictly. Only what the
+ * tree check needs is kept: the bytes of blocks shaped like MST nodes, and an index of record
+ * CIDs with their `$type`. Then the commit is checked and signed-over, and the MST is walked in
+ * order from `data`: node shape, prefix compression, key order across the whole tree, the layer
+ * of every key, empty nodes, completeness, and every record's presence.
+ */
+import { Cid } from '../codec/cid.js';
+import { decodeCbor, type CborMap, type CborValue } from '../codec/cbor.js';
+import { readCar, type CarReadOptions } from '../codec/car.js';
+import { sha256, digestEquals, CODEC_DAG_CBOR, MH_SHA256 } from '../codec/cid.js';
+import type { PublicKey } from '../crypto/index.js';
+import { checkNsid } from '../syntax/nsid.js';
+import { checkRecordKey } from '../syntax/recordkey.js';
+import { isAtcliError } from '../errors.js';
+import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, verifyCommitSignature, type ParsedCommit } from './commit.js';
+import { compareKeys, keyHeight, keyToString, MstNodeError, parseMstNode, type MstNode } from './mst.js';
+
+export interface RepoEntry {
+  path: string;
+  collection: string;
+  rkey: string;
+  cid: Cid;
+}
+
+export interface VerifyCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** A failed warning-level check does not make the repository invalid. */
+  level?: 'warning';
+}
+
+export interface RepoVerifyReport {
+  valid: boolean;
+  did: string | null;
+  rev: string | null;
+  version: number | null;
+  commit: string | null;
+  data: string | null;
+  prev: string | null;
+  signingKey: string | null;
+  records: number;
+  blocks: number;
+  bytes: number;
+  mstNodes: number;
+  mstDepth: number;
+  /** Record blocks referenced (two paths may share one identical record block). */
+  distinctRecordBlocks: number;
+  collections: Record<string, number>;
+  checks: VerifyCheck[];
+  errors: string[];
+  warnings: string[];
+}
+
+export interface RepoVerifyOptions {
+  /** The DID the repository must belong to (K3). */
+  expectedDid?: string;
+  /** The key to check the commit signature with; else `resolveKey` is asked. */
+  key?: PublicKey;
+  /** Looks up the account's current signing key; called again with `fresh: true` once if the signature fails (K8). */
+  resolveKey?: (did: string, opts: { fresh: boolean }) => Promise<PublicKey | undefined>;
+  /** A declared partial CAR (diff, proof): absent nodes and records are not errors. */
+  partial?: boolean;
+  /** Current time for the future-rev check (ms since epoch). */
+  now?: number;
+  /** Entries in one node above this are an error (M11 key-mining limit). */
+  maxNodeEntries?: number;
+  /** Entries in one node above this are a warning. */
+  warnNodeEntries?: number;
+  car?: CarReadOptions;
+  onProgress?: (progress: { bytes: number; blocks: number }) => void;
+  /** Called for every record path in key order during the walk. */
+  onEntry?: (entry: RepoEntry) => void;
+}
+
+const MAX_LISTED = 20;
+const MAX_MST_LAYER = 32;
+
+/** Collects messages per check, listing the first few and counting the rest. */
+class Findings {
+  readonly items: string[] = [];
+  count = 0;
+  add(message: string): void {
+    this.count++;
+    if (this.items.length < MAX_LISTED) this.items.push(message);
+  }
+  summary(): string {
+    const more = this.count - this.items.length;
+    return more > 0 ? `${this.items.join('; ')}; and ${more} more` : this.items.join('; ');
+  }
+  all(): string[] {
+    const more = this.count - this.items.length;
+    return more > 0 ? [...this.items, `… and ${more} more`] : [...this.items];
+  }
+}
+
+function isMap(v: CborValue): v is CborMap {
+  return v !== null && typeof v === 'object' && !(v instanceof Uint8Array) && !(v instanceof Cid) && !Array.isArray(v);
+}
+
+function isNodeShaped(v: CborValue): boolean {
+  if (!isMap(v)) return false;
+  let n = 0;
+  for (const k in v) {
+    if (k !== 'e' && k !== 'l') return false;
+    n++;
+  }
+  return n === 2;
+}
+
+
+interface Frame {
+  node: MstNode;
+  layer: number;
+  next: number;
+}
+
+export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: RepoVerifyOptions = {}): Promise<RepoVerifyReport> {
+  const report: RepoVerifyReport = {
+    valid: false,
+    did: null,
+    rev: null,
+    version: null,
+    commit: null,
+    data: null,
+    prev: null,
+    signingKey: null,
+    records: 0,
+    blocks: 0,
+    bytes: 0,
+    mstNodes: 0,
+    mstDepth: 0,
+    distinctRecordBlocks: 0,
+    collections: {},
+    checks: [],
+    errors: [],
+    warnings: [],
+  };
+  const check = (name: string, ok: boolean, detail: string, level?: 'warning'): void => {
+    report.checks.push(level ? { name, ok, detail, level } : { name, ok, detail });
+    if (!ok) (level ? report.warnings : report.errors).push(`${name}: ${detail}`);
+  };
+
+  // --- pass over the CAR ---
+  const hashFailures = new Findings();
+  const decodeFailures = new Map<string, string>();
+  const corrupt = new Set<string>();
+  const nodeBytes = new Map<string, Uint8Array>();
+  // Per record block: its $type (interned: a million records share a handful of types), or why it is unusable.
+  const recordTypes = new Map<string, string>();
+  const recordProblems = new Map<string, string>();
+  const typeNames = new Map<string, string>();
+  let rootCid: Cid | undefined;
+  let commitBytes: Uint8Array | undefined;
+  let carError: string | undefined;
+  let lastProgress = 0;
+  try {
+    const car = await readCar(source, { ...options.car, verifyHashes: false });
+    rootCid = car.header.roots[0];
+    for await (const batch of car.batches()) {
+      for (const block of batch) {
+        report.blocks++;
+        report.bytes = block.offset + block.bytes.length;
+        if (options.onProgress && report.bytes - lastProgress >= 1 << 20) {
+          lastProgress = report.bytes;
+          options.onProgress({ bytes: report.bytes, blocks: report.blocks });
+        }
+        const cid = block.cid;
+        const key = cid.key;
+        if (cid.version !== 1 || cid.multihashCode !== MH_SHA256 || cid.bytes.length - cid.digestOffset !== 32) {
+          hashFailures.add(`block ${cid.toString()} is not addressed by a CIDv1 sha2-256 hash`);
+          corrupt.add(key);
+          continue;
+        }
+        if (!digestEquals(sha256(block.bytes), cid.bytes, cid.digestOffset)) {
+          hashFailures.add(`block ${cid.toString()} (at byte ${block.offset}) does not match its hash`);
+          corrupt.add(key);
+          continue;
+        }
+        if (rootCid && key === rootCid.key) {
+          commitBytes = block.bytes.slice();
+          continue;
+        }
+        if (cid.codec !== CODEC_DAG_CBOR) {
+          recordProblems.set(key, `block uses codec 0x${cid.codec.toString(16)}, not dag-cbor`);
+          continue;
+        }
+        let value: CborValue;
+        try {
+          value = decodeCbor(block.bytes);
+        } catch (err) {
+          decodeFailures.set(key, isAtcliError(err) ? err.message : String(err));
+          continue;
+        }
+        if (isNodeShaped(value)) {
+          // A copy: the block is a view into a large input chunk that must not stay pinned.
+          nodeBytes.set(key, block.bytes.slice());
+          continue;
+        }
+        if (!isMap(value)) {
+          recordProblems.set(key, 'record is not a map');
+          continue;
+        }
+        const type = value.$type;
+        if (typeof type === 'string' && type.length > 0) {
+          let interned = typeNames.get(type);
+          if (interned === undefined) typeNames.set(type, (interned = type));
+          recordTypes.set(key, interned);
+        } else {
+          recordProblems.set(key, `record has ${type === undefined ? 'no' : 'an invalid'} "$type"`);
+        }
+      }
+    }
+    options.onProgress?.({ bytes: report.bytes, blocks: report.blocks });
+  } catch (err) {
+    carError = isAtcliError(err) ? err.message : String(err);
+  }
+
+  check('car', carError === undefined && rootCid !== undefined, carError ?? `CAR v1, root ${rootCid?.toString()}, ${report.blocks} blocks, ${report.bytes} bytes`);
+  if (!rootCid) return finish(report);
+  report.commit = rootCid.toString();
+  check('hashes', hashFailures.count === 0, hashFailures.count === 0 ? `all ${report.blocks} blocks match their CIDs (sha2-256)` : hashFailures.summary());
+
+  // --- commit ---
+  let parsed: ParsedCommit | undefined;
+  if (commitBytes === undefined) {
+    check('commit', false, corrupt.has(rootCid.key) ? `the commit block ${rootCid.toString()} fails its hash check` : `the root block ${rootCid.toString()} (the commit) is not in the CAR`);
+  } else if (!rootCid.isBlessed) {
+    check('commit', false, `the root CID ${rootCid.toString()} is not a CIDv1 dag-cbor sha2-256 link`);
+  } else {
+    let value: CborValue | undefined;
+    try {
+      value = decodeCbor(commitBytes);
+    } catch (err) {
+      check('commit', false, `the commit block does not decode as canonical DAG-CBOR: ${isAtcliError(err) ? err.message : String(err)}`);
+    }
+    if (value !== undefined) {
+      const result = parseCommit(value);
+      if (!result.parsed) {
+        check('commit', false, isNodeShaped(value) ? 'the root block is an MST node, not a commit' : result.problems.join('; '));
+      } else {
+        parsed = result.parsed;
+        const c = parsed.commit;
+        report.did = c.did;
+        report.rev = c.rev;
+        report.version = c.version;
+        report.data = c.data.toString();
+        report.prev = c.prev ? c.prev.toString() : null;
+        const problems: string[] = [];
+        if (parsed.unknownFields.length > 0) {
+          problems.push(`commit carries unknown field${parsed.unknownFields.length > 1 ? 's' : ''} ${parsed.unknownFields.map((f) => `"${f}"`).join(', ')}`);
+        }
+        const now = options.now ?? Date.now();
+        if (revTimeMs(c.rev) > now + FUTURE_REV_TOLERANCE_MS) problems.push(`commit rev ${c.rev} is in the future (${new Date(revTimeMs(c.rev)).toISOString()})`);
+        check('commit', problems.length === 0, problems.length === 0 ? `version 3, rev ${c.rev}, did ${c.did}` : problems.join('; '));
+      }
+    }
+  }
+
+  if (parsed && options.expectedDid !== undefined) {
+    check('did', parsed.commit.did === options.expectedDid, parsed.commit.did === options.expectedDid ? `commit belongs to ${options.expectedDid}` : `commit belongs to ${parsed.commit.did}, expected ${options.expectedDid}`);
+  }
+
+  // --- signature ---
+  if (parsed) await checkSignature(parsed, options, report, check);
+
+  // --- MST walk ---
+  if (parsed) {
+    walkTree(parsed.commit.data, { nodeBytes, recordTypes, recordProblems, corrupt, decodeFailures }, options, report, check);
+  }
+
+  // --- unreferenced blocks ---
+  if (carError === undefined && parsed) {
+    const referenced = 1 + report.mstNodes + report.distinctRecordBlocks;
+    const extra = report.blocks - referenced - corrupt.size;
+    if (extra > 0) check('unreferenced', false, `${extra} block${extra > 1 ? 's are' : ' is'} not referenced by the commit or its tree (ignored)`, 'warning');
+  }
+  return finish(report);
+}
+
+function finish(report: RepoVerifyReport): RepoVerifyReport {
+  report.valid = report.checks.every((c) => c.ok || c.level === 'warning');
+  return report;
+}
+
+async function checkSignature(
+  parsed: ParsedCommit,
+  options: RepoVerifyOptions,
+  report: RepoVerifyReport,
+  check: (name: string, ok: boolean, detail: string) => void,
+): Promise<void> {
+  let key = options.key;
+  let fromResolver = false;
+  try {
+    if (!key && options.resolveKey) {
+      key = await options.resolveKey(parsed.commit.did, { fresh: false });
+      fromResolver = true;
+    }
+  } catch (err) {
+    check('signature', false, `could not get the signing key of ${parsed.commit.did}: ${isAtcliError(err) ? err.message : String(err)}`);
+    return;
+  }
+  if (!key) {
+    check('signature', false, `no signing key for ${parsed.commit.did} (its DID document has none; pass --key)`);
+    return;
+  }
+  let result = verifyCommitSignature(parsed, key);
+  if (!result.ok && fromResolver && options.resolveKey) {
+    // The key may have rotated since it was cached: re-resolve once, bypassing caches (K8).
+    const fresh = await options.resolveKey(parsed.commit.did, { fresh: true }).catch(() => undefined);
+    if (fresh && fresh.did() !== key.did()) {
+      key = fresh;
+      result = verifyCommitSignature(parsed, key);
+    }
+  }
+  report.signingKey = key.did();
+  check('signature', result.ok, result.ok ? `valid ${key.type} signature by ${key.did()}` : `${result.reason} (key ${key.did()})`);
+}
+
+interface BlockIndex {
+  nodeBytes: Map<string, Uint8Array>;
+  recordTypes: Map<string, string>;
+  recordProblems: Map<string, string>;
+  corrupt: Set<string>;
+  decodeFailures: Map<string, string>;
+}
+
+function walkTree(
+  root: Cid,
+  blocks: BlockIndex,
+  options: RepoVerifyOptions,
+  report: RepoVerifyReport,
+  check: (name: string, ok: boolean, detail: string, level?: 'warning') => void,
+): void {
+  const structure = new Findings();
+  const missing = new Findings();
+  const recordProblems = new Findings();
+  const typeMismatch = new Findings();
+  const maxEntries = options.maxNodeEntries ?? 1024;
+  const warnEntries = options.warnNodeEntries ?? 64;
+  const validCollections = new Map<string, string | null>();
+  const stack: Frame[] = [];
+  let lastKey: Uint8Array | undefined;
+  let crowded = 0;
+  const seenTypes = new Map<string, string>();
+
+  const load = (cid: Cid, expectedLayer: number | undefined, where: string): void => {
+    const key = cid.key;
+    const bytes = blocks.nodeBytes.get(key);
+    if (bytes === undefined) {
+      if (blocks.corrupt.has(key)) structure.add(`MST node ${cid.toString()} ${where} fails its hash check`);
+      else if (blocks.decodeFailures.has(key)) structure.add(`MST node ${cid.toString()} ${where} is not canonical DAG-CBOR: ${blocks.decodeFailures.get(key)}`);
+      else if (blocks.recordTypes.has(key) || blocks.recordProblems.has(key) || seenTypes.has(key)) structure.add(`block ${cid.toString()} ${where} should be an MST node but is not shaped like one`);
+      else if (!options.partial) missing.add(`MST node ${cid.toString()} ${where} is missing`);
+      return;
+    }
+    let node: MstNode;
+    try {
+      const parsed = parseMstNode(decodeCbor(bytes));
+      node = parsed.node;
+      for (const w of parsed.warnings) report.warnings.push(`MST node ${cid.toString()}: ${w}`);
+    } catch (err) {
+      structure.add(`MST node ${cid.toString()} ${where}: ${err instanceof MstNodeError || isAtcliError(err) ? err.message : String(err)}`);
+      return;
+    }
+    report.mstNodes++;
+    const isRoot = expectedLayer === undefined;
+    let layer: number;
+    if (node.entries.length > 0) {
+      layer = keyHeight((node.entries[0] as MstNode['entries'][number]).key);
+      for (const e of node.entries) {
+        const h = keyHeight(e.key);
+        if (h !== (expectedLayer ?? layer)) {
+          structure.add(`key "${keyToString(e.key)}" has height ${h} but sits in a layer-${expectedLayer ?? layer} node (${cid.toString()})`);
+          break;
+        }
+      }
+      if (expectedLayer !== undefined) layer = expectedLayer;
+    } else if (isRoot) {
+      if (node.left !== null) {
+        structure.add(`the root node ${cid.toString()} has no entries but points to a subtree (the root must not be a pointer-only node)`);
+        return;
+      }
+      layer = 0;
+    } else {
+      if (node.left === null) {
+        structure.add(`MST node ${cid.toString()} ${where} is empty (only the root of an empty repository may be)`);
+        return;
+      }
+      layer = expectedLayer as number;
+    }
+    if (layer < 0) {
+      structure.add(`MST node ${cid.toString()} ${where} is below layer 0 (a layer-0 node has a subtree link)`);
+      return;
+    }
+    if (layer > MAX_MST_LAYER) {
+      structure.add(`MST node ${cid.toString()} is at layer ${layer}, deeper than ${MAX_MST_LAYER}`);
+      return;
+    }
+    if (layer === 0 && (node.left !== null || node.entries.some((e) => e.right !== null))) {
+      structure.add(`layer-0 node ${cid.toString()} has a subtree link`);
+      return;
+    }
+    if (node.entries.length > maxEntries) structure.add(`MST node ${cid.toString()} holds ${node.entries.length} entries (limit ${maxEntries})`);
+    else if (node.entries.length > warnEntries) crowded++;
+    if (isRoot) report.mstDepth = layer;
+    stack.push({ node, layer, next: -1 });
+  };
+
+  const visitEntry = (entry: MstNode['entries'][number]): void => {
+    if (lastKey !== undefined && compareKeys(lastKey, entry.key) >= 0) {
+      structure.add(`key "${keyToString(entry.key)}" is out of order after "${keyToString(lastKey)}" (a subtree's keys must lie between its neighbours)`);
+    }
+    lastKey = entry.key;
+    const path = keyToString(entry.key);
+    const slash = path.indexOf('/');
+    const collection = slash > 0 ? path.slice(0, slash) : '';
+    const rkey = slash > 0 ? path.slice(slash + 1) : '';
+    let pathProblem = slash <= 0 || rkey.includes('/') ? 'is not <collection>/<rkey>' : null;
+    if (pathProblem === null) {
+      let nsidProblem = validCollections.get(collection);
+      if (nsidProblem === undefined) {
+        nsidProblem = checkNsid(collection);
+        validCollections.set(collection, nsidProblem);
+      }
+      pathProblem = nsidProblem ? `has an invalid collection: ${nsidProblem}` : checkRecordKey(rkey) ? `has an invalid record key: ${checkRecordKey(rkey)}` : null;
+    }
+    if (pathProblem) structure.add(`path "${path}" ${pathProblem}`);
+    report.records++;
+    report.collections[collection] = (report.collections[collection] ?? 0) + 1;
+    const key = entry.value.key;
+    // Visited records move to `seenTypes`, so distinct references are counted without another index.
+    let type = blocks.recordTypes.get(key);
+    if (type !== undefined) {
+      blocks.recordTypes.delete(key);
+      seenTypes.set(key, type);
+    } else type = seenTypes.get(key);
+    const problem = type === undefined ? blocks.recordProblems.get(key) : undefined;
+    if (type === undefined && problem === undefined) {
+      if (blocks.corrupt.has(key)) recordProblems.add(`record ${path} (${entry.value.toString()}) fails its hash check`);
+      else if (blocks.decodeFailures.has(key)) recordProblems.add(`record ${path} (${entry.value.toString()}) does not decode: ${blocks.decodeFailures.get(key)}`);
+      else if (blocks.nodeBytes.has(key)) recordProblems.add(`record ${path} (${entry.value.toString()}) is shaped like an MST node`);
+      else if (!options.partial) missing.add(`record ${path} (${entry.value.toString()}) is missing`);
+    } else if (problem !== undefined) {
+      recordProblems.add(`record ${path} (${entry.value.toString()}): ${problem}`);
+    } else if (type !== collection) {
+      typeMismatch.add(`record ${path} has $type "${type}"`);
+    }
+    options.onEntry?.({ path, collection, rkey, cid: entry.value });
+  };
+
+  load(root, undefined, '(the root)');
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as Frame;
+    if (top.next === -1) {
+      top.next = 0;
+      if (top.node.left) load(top.node.left, top.layer - 1, `(left of layer ${top.layer})`);
+      continue;
+    }
+    if (top.next < top.node.entries.length) {
+      const entry = top.node.entries[top.next] as MstNode['entries'][number];
+      top.next++;
+      visitEntry(entry);
+      if (entry.right) load(entry.right, top.layer - 1, `(after "${keyToString(entry.key)}")`);
+      continue;
+    }
+    stack.pop();
+  }
+
+  const nodes = `${report.mstNodes} nodes, root layer ${report.mstDepth}`;
+  check('mst', structure.count === 0, structure.count === 0 ? `${nodes}; keys strictly ordered, every key on the layer of its hash, prefix compression maximal, no empty nodes` : structure.summary());
+  check(
+    'complete',
+    missing.count === 0,
+    missing.count === 0 ? (options.partial ? 'partial CAR: absent blocks allowed' : 'every MST node and record block is present') : missing.summary(),
+  );
+  report.distinctRecordBlocks = seenTypes.size;
+  check('records', recordProblems.count === 0, recordProblems.count === 0 ? `${report.records} records decode as canonical DAG-CBOR maps with a $type` : recordProblems.summary());
+  if (typeMismatch.count > 0) check('record types', false, `${typeMismatch.count} record${typeMismatch.count > 1 ? 's have' : ' has'} a $type other than its collection: ${typeMismatch.summary()}`, 'warning');
+  if (crowded > 0) check('node size', false, `${crowded} MST node${crowded > 1 ? 's hold' : ' holds'} more than ${warnEntries} entries (possible key mining)`, 'warning');
+}

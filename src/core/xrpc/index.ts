@@ -1,0 +1,31 @@
+export {
+  DEFAULT_JSON_MAX_BYTES,
+  XrpcClient,
+  jwtExpired,
+  jwtExpiry,
+  needsRefresh,
+  serverWaitMs,
+  type XrpcBytesBody,
+  type XrpcCallOptions,
+  type XrpcClientOptions,
+  type XrpcParamValue,
+  type XrpcParams,
+  type XrpcProcedureOptions,
+  type XrpcStreamResult,
+} from './client.js';
+export { XrpcError, classify, parseErrorBody, sanitizeRemoteText, type XrpcErrorInit } from './errors.js';
+export {
+  MemorySessionStore,
+  SessionAuth,
+  accessTokenExpiry,
+  getSession,
+  login,
+  logout,
+  refreshSession,
+  sessionClient,
+  type LoginOptions,
+  type ServerSessionInfo,
+  type SessionAuthOptions,
+  type SessionData,
+  type SessionStore,
+} from './session.js';
