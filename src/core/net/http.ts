@@ -503,6 +503,16 @@ function contentLengthOf(headers: Record<string, string>): number | null {
   return Number(v.trim());
 }
 
+/**
+ * Stops reading a body we no longer want. undici reports the resulting abort as an 'error'
+ * event; without a listener that would surface as an uncaught exception.
+ */
+function discardBody(body: { destroy(err?: Error): unknown }): void {
+  const emitter = body as { on?: (event: string, listener: () => void) => unknown };
+  emitter.on?.('error', () => undefined);
+  body.destroy();
+}
+
 /** One request; the body is read into memory but never beyond `maxBytes`. */
 export async function httpRequest(config: HttpConfig, req: HttpRequest): Promise<HttpResponse> {
   const deadline = makeDeadline(config);
@@ -511,7 +521,7 @@ export async function httpRequest(config: HttpConfig, req: HttpRequest): Promise
     raw = await send(config, req, deadline.signal, deadline, config.timeoutMs);
     const declared = contentLengthOf(raw.headers);
     if (declared !== null && declared > req.maxBytes) {
-      raw.body.destroy();
+      discardBody(raw.body);
       throw tooLarge(raw.url, req.maxBytes);
     }
     const chunks: Uint8Array[] = [];
@@ -520,7 +530,7 @@ export async function httpRequest(config: HttpConfig, req: HttpRequest): Promise
       for await (const chunk of raw.body) {
         total += chunk.byteLength;
         if (total > req.maxBytes) {
-          raw.body.destroy();
+          discardBody(raw.body);
           throw tooLarge(raw.url, req.maxBytes);
         }
         chunks.push(chunk);
@@ -580,7 +590,7 @@ export async function httpRequestStream(
   const contentLength = contentLengthOf(raw.headers);
   const r = raw;
   if (maxBytes !== undefined && contentLength !== null && contentLength > maxBytes) {
-    r.body.destroy();
+    discardBody(r.body);
     outer?.removeEventListener('abort', onOuterAbort);
     throw tooLarge(r.url, maxBytes);
   }
@@ -592,7 +602,7 @@ export async function httpRequestStream(
       for await (const chunk of r.body) {
         total += chunk.byteLength;
         if (maxBytes !== undefined && total > maxBytes) {
-          r.body.destroy();
+          discardBody(r.body);
           throw tooLarge(r.url, maxBytes);
         }
         yield chunk;
@@ -601,7 +611,7 @@ export async function httpRequestStream(
       throw mapError(err, r.url, config, noDeadline);
     } finally {
       // Breaking out early (or an error) must release the socket.
-      r.body.destroy();
+      discardBody(r.body);
       outer?.removeEventListener('abort', onOuterAbort);
     }
   }

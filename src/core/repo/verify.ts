@@ -74,6 +74,10 @@ export interface RepoVerifyOptions {
   onProgress?: (progress: { bytes: number; blocks: number }) => void;
   /** Called for every record path in key order during the walk. */
   onEntry?: (entry: RepoEntry) => void;
+  /** Called when the walk reaches an MST node (or finds it absent), before its entries. */
+  onNode?: (node: { cid: Cid; layer: number; entries: number; present: boolean }) => void;
+  /** Read-only tools (inspect, ls, diff) that do not authenticate: skip the signature check. */
+  skipSignature?: boolean;
 }
 
 const MAX_LISTED = 20;
@@ -265,7 +269,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   }
 
   // --- signature ---
-  if (parsed) await checkSignature(parsed, options, report, check);
+  if (parsed && !options.skipSignature) await checkSignature(parsed, options, report, check);
 
   // --- MST walk ---
   if (parsed) {
@@ -355,6 +359,7 @@ function walkTree(
       else if (blocks.decodeFailures.has(key)) structure.add(`MST node ${cid.toString()} ${where} is not canonical DAG-CBOR: ${blocks.decodeFailures.get(key)}`);
       else if (blocks.recordTypes.has(key) || blocks.recordProblems.has(key) || seenTypes.has(key)) structure.add(`block ${cid.toString()} ${where} should be an MST node but is not shaped like one`);
       else if (!options.partial) missing.add(`MST node ${cid.toString()} ${where} is missing`);
+      options.onNode?.({ cid, layer: expectedLayer ?? -1, entries: 0, present: false });
       return;
     }
     let node: MstNode;
@@ -407,6 +412,7 @@ function walkTree(
     if (node.entries.length > maxEntries) structure.add(`MST node ${cid.toString()} holds ${node.entries.length} entries (limit ${maxEntries})`);
     else if (node.entries.length > warnEntries) crowded++;
     if (isRoot) report.mstDepth = layer;
+    options.onNode?.({ cid, layer, entries: node.entries.length, present: true });
     stack.push({ node, layer, next: -1 });
   };
 

@@ -187,6 +187,12 @@ describe('HTTPS well-known (H5)', () => {
     expect(err.message).toMatch(re);
   });
 
+  it('a body that is not UTF-8 fails', async () => {
+    world.route('alice.test', '/.well-known/atproto-did', (_req, res) => send(res, 200, Buffer.from([0x64, 0x69, 0x64, 0x3a, 0xff, 0xfe])));
+    const err = await rejection(resolveHandle(world.config(), 'alice.test'));
+    expect(err.message).toMatch(/not valid UTF-8/);
+  });
+
   it('follows up to 3 redirects, across hosts', async () => {
     world.route('alice.test', '/.well-known/atproto-did', (_req, res) => {
       res.writeHead(302, { location: 'http://hop1.test/a' }).end();
@@ -280,6 +286,19 @@ describe('XRPC resolver', () => {
     const err = await rejection(resolveHandle(world.config({ handleResolver: 'http://resolver.test' }), 'alice.test'));
     expect(err.code).toBe('HandleNotFound');
     expect(err.message).toMatch(/no valid "did"/);
+  });
+});
+
+describe('interruption', () => {
+  it('an aborted signal ends the resolution as interrupted, not as "not found"', async () => {
+    world.txt('_atproto.alice.test', 'drop');
+    world.route('alice.test', '/.well-known/atproto-did', () => {
+      /* never answers */
+    });
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 100);
+    const err = await rejection(resolveHandle(world.config({ dnsTimeoutMs: 5000 }, { signal: ctl.signal, timeoutMs: 5000 }), 'alice.test'));
+    expect(err.kind).toBe('interrupted');
   });
 });
 

@@ -122,6 +122,11 @@ describe('handle refusals (I1–I3)', () => {
     expect((await rejection(resolveHandle(world.config(), handle))).code).toBe('UnresolvableHandle');
   });
 
+  it.each([[['dns.google']], [['1.1.1.1:notaport']], [['http://1.1.1.1']]])('a malformed DNS server %j is a usage error', async (servers) => {
+    const err = await rejection(resolveHandle(world.config({ dnsServers: servers }), 'alice.test'));
+    expect(err).toMatchObject({ kind: 'usage', code: 'InvalidDnsServer' });
+  });
+
   it('resolveIdentity refuses the same inputs before any network use', async () => {
     for (const id of ['laptop.local', 'at://handle.invalid', '@x.onion', 'did:web:evil.com%40127.0.0.1', 'not a handle', '']) {
       const err = await rejection(resolveIdentity(world.config(), id));
