@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { chmod, mkdir, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { join } from 'node:path';
 import { AtcliError, invalid, runtime, usage } from '../errors.js';
 import type { SessionData, SessionStore } from '../xrpc/session.js';
@@ -148,19 +149,9 @@ export class FileSessionStore implements SessionStore {
   async write(profile: string, data: SessionData): Promise<void> {
     const p = this.path(profile);
     await this.ensureDir();
-    const tmp = join(this.dir, `.${profile}.json.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const text = `${JSON.stringify(toStored(data), null, 2)}\n`;
     try {
-      const fh = await open(tmp, 'wx', 0o600);
-      try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, p);
+      await writeFileAtomic(p, `${JSON.stringify(toStored(data), null, 2)}\n`, { mode: 0o600, overwrite: true });
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
       throw ioError('cannot write session file', p, err);
     }
     await syncDir(this.dir);
