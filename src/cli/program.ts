@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { VERSION, type Context, type GlobalOptions } from './context.js';
 import { registerLexCommands } from './tree/lex.js';
+import { registerRecordCommands } from './tree/record.js';
 
 export type CommandHandler = (run: CommandRun) => Promise<number | void>;
 
@@ -233,5 +234,6 @@ Scripts can skip login entirely: ATCLI_IDENTIFIER + ATCLI_PASSWORD give a sessio
     .action(act(async () => (await import('./commands/completion.js')).completeWordsCommand));
 
   registerLexCommands(program, act);
+  registerRecordCommands(program, act);
   return program;
 }

@@ -1,0 +1,379 @@
+/**
+ * Record validation against a {@link LexiconCatalog} (spec: lexicon; data-model). Input is
+ * atproto JSON ({@link validateRecord}) or data-model values ({@link validateRecordData});
+ * every problem is returned with the data path where it is (`embed.images[0].alt`).
+ */
+import { isAtcliError, invalid, notFound } from '../errors.js';
+import { Cid, jsonToCbor } from '../codec/index.js';
+import {
+  checkAtIdentifier,
+  checkAtUri,
+  checkCidString,
+  checkDatetime,
+  checkDid,
+  checkHandle,
+  checkLanguage,
+  checkNsid,
+  checkRecordKey,
+  checkTid,
+  checkUri,
+} from '../syntax/index.js';
+import type { LexiconCatalog } from './catalog.js';
+import { joinPath } from './json.js';
+import { expandRef, splitRef } from './refs.js';
+import type {
+  LexArray,
+  LexBlob,
+  LexBytes,
+  LexInteger,
+  LexObject,
+  LexString,
+  LexStringFormat,
+  LexUnion,
+  LexNode,
+  ValidationError,
+} from './types.js';
+
+export interface ValidateOptions {
+  /** Accept legacy blob objects `{"cid": "…", "mimeType": "…"}` (default true: they are readable). */
+  allowLegacyBlob?: boolean;
+  /**
+   * Fail when an open union holds a `$type` whose schema is not in the catalog (default false:
+   * such data is accepted, as open unions allow types added later).
+   */
+  strictOpenUnions?: boolean;
+}
+
+const FORMAT_CHECKS: Record<LexStringFormat, (s: string) => string | null> = {
+  'at-identifier': checkAtIdentifier,
+  'at-uri': checkAtUri,
+  cid: checkCidString,
+  datetime: checkDatetime,
+  did: checkDid,
+  handle: checkHandle,
+  nsid: checkNsid,
+  tid: checkTid,
+  'record-key': checkRecordKey,
+  uri: checkUri,
+  language: checkLanguage,
+};
+
+/** Checks `value` against a string format; null when valid, else the reason. */
+export function checkStringFormat(format: LexStringFormat, value: string): string | null {
+  const check = FORMAT_CHECKS[format];
+  return check === undefined ? null : check(value);
+}
+
+let segmenter: Intl.Segmenter | undefined;
+
+/** Number of Unicode extended grapheme clusters in `s`. */
+export function graphemeLength(s: string): number {
+  // Every grapheme is at least one code unit and pure ASCII without CR has one per character.
+  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  let n = 0;
+  for (const _ of segmenter.segment(s)) n++;
+  return n;
+}
+
+export function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Does MIME type `mime` match `pattern` (`image/png`, `image/*`, `*\/*`)? Case-insensitive. */
+export function mimeMatches(pattern: string, mime: string): boolean {
+  const p = pattern.toLowerCase();
+  const m = (mime.split(';')[0] ?? '').trim().toLowerCase();
+  if (p === '*/*') return true;
+  if (p.endsWith('/*')) return m.startsWith(p.slice(0, -1)) && m.length > p.length - 1;
+  return p === m;
+}
+
+type Map_ = Record<string, unknown>;
+
+function isMap(v: unknown): v is Map_ {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Cid);
+}
+
+function hasOwn(o: object, k: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, k);
+}
+
+/** What kind of data-model value `v` is, for messages. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'a boolean';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a float';
+  if (typeof v === 'bigint') return 'an integer';
+  if (typeof v === 'string') return 'a string';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (v instanceof Cid) return 'a CID link';
+  if (Array.isArray(v)) return 'an array';
+  if (isMap(v) && v.$type === 'blob') return 'a blob';
+  return 'an object';
+}
+
+interface BlobInfo {
+  mimeType: string;
+  size: number | undefined;
+  legacy: boolean;
+}
+
+function blobInfo(v: unknown, allowLegacy: boolean): BlobInfo | string {
+  if (!isMap(v)) return `expected a blob, got ${kindOf(v)}`;
+  if (v.$type === 'blob') {
+    if (!(v.ref instanceof Cid)) return 'blob "ref" must be a CID link';
+    if (typeof v.mimeType !== 'string' || v.mimeType === '') return 'blob "mimeType" must be a non-empty string';
+    if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0) return 'blob "size" must be a non-negative integer';
+    return { mimeType: v.mimeType, size: v.size, legacy: false };
+  }
+  const keys = Object.keys(v);
+  if (v.$type === undefined && keys.length === 2 && typeof v.cid === 'string' && typeof v.mimeType === 'string') {
+    if (!allowLegacy) return 'legacy blob objects ({cid, mimeType}) are not allowed';
+    const reason = checkCidString(v.cid);
+    if (reason !== null) return `legacy blob "cid" is not a CID: ${reason}`;
+    if (v.mimeType === '') return 'blob "mimeType" must be a non-empty string';
+    return { mimeType: v.mimeType, size: undefined, legacy: true };
+  }
+  return `expected a blob ({"$type": "blob", "ref", "mimeType", "size"}), got ${kindOf(v)}`;
+}
+
+class Validator {
+  readonly errors: ValidationError[] = [];
+
+  constructor(
+    private readonly catalog: LexiconCatalog,
+    private readonly options: ValidateOptions,
+  ) {}
+
+  fail(path: string, message: string): void {
+    this.errors.push({ path, message });
+  }
+
+  /** Validates `v` against schema node `def` declared in document `base`. */
+  value(def: LexNode, v: unknown, path: string, base: string): void {
+    switch (def.type) {
+      case 'boolean':
+        if (typeof v !== 'boolean') return this.fail(path, `expected a boolean, got ${kindOf(v)}`);
+        if (def.const !== undefined && v !== def.const) this.fail(path, `must be ${def.const}`);
+        return;
+      case 'integer':
+        return this.integer(def, v, path);
+      case 'string':
+        return this.string(def, v, path);
+      case 'bytes':
+        return this.bytes(def, v, path);
+      case 'cid-link':
+        if (!(v instanceof Cid)) this.fail(path, `expected a CID link ({"$link": "…"}), got ${kindOf(v)}`);
+        return;
+      case 'blob':
+        return this.blob(def, v, path);
+      case 'unknown':
+        if (!isMap(v)) return this.fail(path, `expected an object, got ${kindOf(v)}`);
+        if (v.$type === 'blob') this.fail(path, 'expected an object, got a blob');
+        return;
+      case 'array':
+        return this.array(def, v, path, base);
+      case 'object':
+        return this.object(def, v, path, base);
+      case 'ref':
+        return this.ref(def.ref, v, path, base);
+      case 'union':
+        return this.union(def, v, path, base);
+      case 'record':
+        return this.object(def.record, v, path, base);
+      case 'token':
+        return this.fail(path, 'schema points to a token, which has no data representation');
+      default:
+        return this.fail(path, `schema type "${def.type}" cannot describe record data`);
+    }
+  }
+
+  integer(def: LexInteger, v: unknown, path: string): void {
+    let n: number;
+    if (typeof v === 'number' && Number.isInteger(v)) n = v;
+    else if (typeof v === 'bigint') n = Number(v);
+    else return this.fail(path, `expected an integer, got ${kindOf(v)}`);
+    if (def.const !== undefined && n !== def.const) this.fail(path, `must be ${def.const}, got ${n}`);
+    if (def.enum !== undefined && !def.enum.includes(n)) this.fail(path, `${n} is not one of ${def.enum.join(', ')}`);
+    if (def.minimum !== undefined && n < def.minimum) this.fail(path, `${n} is less than the minimum ${def.minimum}`);
+    if (def.maximum !== undefined && n > def.maximum) this.fail(path, `${n} is greater than the maximum ${def.maximum}`);
+  }
+
+  string(def: LexString, v: unknown, path: string): void {
+    if (typeof v !== 'string') return this.fail(path, `expected a string, got ${kindOf(v)}`);
+    if (def.const !== undefined && v !== def.const) this.fail(path, `must be ${JSON.stringify(def.const)}`);
+    if (def.enum !== undefined && !def.enum.includes(v)) this.fail(path, `${JSON.stringify(v)} is not one of ${def.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+    if (def.minLength !== undefined || def.maxLength !== undefined) {
+      // UTF-8 length is between the UTF-16 length and three times it: skip the count when decided.
+      const cheap = v.length * 3 <= (def.maxLength ?? Infinity) && v.length >= (def.minLength ?? 0);
+      if (!cheap) {
+        const len = utf8Length(v);
+        if (def.minLength !== undefined && len < def.minLength) this.fail(path, `must be at least ${def.minLength} UTF-8 bytes long, got ${len}`);
+        if (def.maxLength !== undefined && len > def.maxLength) this.fail(path, `must be at most ${def.maxLength} UTF-8 bytes long, got ${len}`);
+      }
+    }
+    if (def.minGraphemes !== undefined || def.maxGraphemes !== undefined) {
+      const cheap = v.length <= (def.maxGraphemes ?? Infinity) && def.minGraphemes === undefined;
+      if (!cheap) {
+        const len = graphemeLength(v);
+        if (def.minGraphemes !== undefined && len < def.minGraphemes) this.fail(path, `must be at least ${def.minGraphemes} graphemes long, got ${len}`);
+        if (def.maxGraphemes !== undefined && len > def.maxGraphemes) this.fail(path, `must be at most ${def.maxGraphemes} graphemes long, got ${len}`);
+      }
+    }
+    if (def.format !== undefined) {
+      const reason = checkStringFormat(def.format, v);
+      if (reason !== null) this.fail(path, `invalid ${def.format}: ${reason}`);
+    }
+  }
+
+  bytes(def: LexBytes, v: unknown, path: string): void {
+    if (!(v instanceof Uint8Array)) return this.fail(path, `expected bytes ({"$bytes": "…"}), got ${kindOf(v)}`);
+    if (def.minLength !== undefined && v.length < def.minLength) this.fail(path, `must be at least ${def.minLength} bytes, got ${v.length}`);
+    if (def.maxLength !== undefined && v.length > def.maxLength) this.fail(path, `must be at most ${def.maxLength} bytes, got ${v.length}`);
+  }
+
+  blob(def: LexBlob, v: unknown, path: string): void {
+    const info = blobInfo(v, this.options.allowLegacyBlob !== false);
+    if (typeof info === 'string') return this.fail(path, info);
+    if (def.accept !== undefined && def.accept.length > 0 && !def.accept.some((p) => mimeMatches(p, info.mimeType))) {
+      this.fail(path, `blob MIME type "${info.mimeType}" is not accepted (accepted: ${def.accept.join(', ')})`);
+    }
+    if (def.maxSize !== undefined && info.size !== undefined && info.size > def.maxSize) {
+      this.fail(path, `blob is ${info.size} bytes, more than the maximum ${def.maxSize}`);
+    }
+  }
+
+  array(def: LexArray, v: unknown, path: string, base: string): void {
+    if (!Array.isArray(v)) return this.fail(path, `expected an array, got ${kindOf(v)}`);
+    if (def.minLength !== undefined && v.length < def.minLength) this.fail(path, `must have at least ${def.minLength} elements, got ${v.length}`);
+    if (def.maxLength !== undefined && v.length > def.maxLength) this.fail(path, `must have at most ${def.maxLength} elements, got ${v.length}`);
+    v.forEach((item, i) => this.value(def.items, item, joinPath(path, i), base));
+  }
+
+  object(def: LexObject, v: unknown, path: string, base: string): void {
+    if (!isMap(v)) return this.fail(path, `expected an object, got ${kindOf(v)}`);
+    for (const k of def.required ?? []) {
+      if (!hasOwn(v, k) || v[k] === undefined) this.fail(joinPath(path, k), 'required field is missing');
+    }
+    const nullable = def.nullable ?? [];
+    for (const [k, prop] of Object.entries(def.properties)) {
+      if (!hasOwn(v, k)) continue;
+      const item = v[k];
+      if (item === undefined) continue;
+      if (item === null) {
+        if (!nullable.includes(k)) this.fail(joinPath(path, k), 'must not be null (the field is not nullable)');
+        continue;
+      }
+      this.value(prop, item, joinPath(path, k), base);
+    }
+  }
+
+  ref(ref: string, v: unknown, path: string, base: string): void {
+    const target = this.catalog.resolve(ref, base);
+    if (target === undefined) return this.fail(path, `cannot check: schema ${expandRef(ref, base)} is not in the catalog`);
+    this.value(target.def, v, path, target.nsid);
+  }
+
+  union(def: LexUnion, v: unknown, path: string, base: string): void {
+    if (!isMap(v)) return this.fail(path, `expected an object with a "$type" (union), got ${kindOf(v)}`);
+    const t = v.$type;
+    if (t === undefined) return this.fail(joinPath(path, '$type'), 'a union member must have a "$type"');
+    if (typeof t !== 'string' || t === '') return this.fail(joinPath(path, '$type'), '"$type" must be a non-empty string');
+    if (t.endsWith('#main')) return this.fail(joinPath(path, '$type'), `"$type" must not end in "#main" (write ${t.slice(0, -5)})`);
+    const refs = def.refs.map((r) => expandRef(r, base));
+    if (refs.includes(t)) {
+      const target = this.catalog.resolve(t);
+      if (target === undefined) return this.fail(path, `cannot check: schema ${t} is not in the catalog`);
+      return this.variant(target.def, v, path, target.nsid, t);
+    }
+    if (def.closed === true) {
+      return this.fail(joinPath(path, '$type'), `"${t}" is not one of the types of this closed union (${refs.join(', ')})`);
+    }
+    const reason = checkUnionType(t);
+    if (reason !== null) return this.fail(joinPath(path, '$type'), reason);
+    const target = this.catalog.resolve(t);
+    if (target === undefined) {
+      if (this.options.strictOpenUnions === true) this.fail(path, `cannot check: schema ${t} is not in the catalog`);
+      return;
+    }
+    this.variant(target.def, v, path, target.nsid, t);
+  }
+
+  variant(def: LexNode, v: Map_, path: string, base: string, t: string): void {
+    if (def.type !== 'object' && def.type !== 'record') {
+      return this.fail(joinPath(path, '$type'), `"${t}" is a ${def.type}, not an object or record type`);
+    }
+    this.value(def, v, path, base);
+  }
+}
+
+function checkUnionType(t: string): string | null {
+  const { nsid, name } = splitRef(t);
+  const reason = checkNsid(nsid);
+  if (reason !== null) return `"$type" ${JSON.stringify(t)} is not an NSID reference: ${reason}`;
+  if (name === '') return `"$type" ${JSON.stringify(t)} has an empty fragment`;
+  return null;
+}
+
+/**
+ * Validates data-model record data (CIDs as {@link Cid}, bytes as Uint8Array) against the
+ * record schema `nsid`. Throws notFound 'LexiconNotFound' when the catalog lacks it and invalid
+ * 'NotARecordSchema' when its main definition is not a record.
+ */
+export function validateRecordData(catalog: LexiconCatalog, nsid: string, data: unknown, options: ValidateOptions = {}): ValidationError[] {
+  const doc = catalog.get(nsid);
+  if (doc === undefined) {
+    throw notFound('LexiconNotFound', `no Lexicon schema for ${nsid}`, {
+      hint: 'put the schema under --lexicons <dir> (atcli lex pull can fetch published ones)',
+    });
+  }
+  const main = doc.defs.main;
+  if (main === undefined || main.type !== 'record') {
+    throw invalid('NotARecordSchema', `${nsid} is not a record type (its main definition is ${main === undefined ? 'missing' : `a ${main.type}`})`);
+  }
+  const v = new Validator(catalog, options);
+  if (!isMap(data)) {
+    v.fail('', `a record must be an object, got ${kindOf(data)}`);
+    return v.errors;
+  }
+  if (data.$type === undefined) v.fail('$type', `a record must have "$type": "${nsid}"`);
+  else if (data.$type !== nsid) v.fail('$type', `"$type" is ${JSON.stringify(data.$type)}, expected "${nsid}"`);
+  v.object(main.record, data, '', nsid);
+  return v.errors;
+}
+
+/**
+ * Validates a record given as atproto JSON (`$link`, `$bytes` and blob objects) against the
+ * record schema `nsid`: an empty list means valid. Data-model violations (floats, malformed
+ * `$link`/`$bytes`/blobs) are reported as errors too.
+ */
+export function validateRecord(catalog: LexiconCatalog, nsid: string, value: unknown, options: ValidateOptions = {}): ValidationError[] {
+  let data: unknown;
+  try {
+    data = jsonToCbor(value, { requireObject: false });
+  } catch (err) {
+    if (isAtcliError(err) && err.code === 'InvalidJsonData') {
+      const path = typeof err.details?.path === 'string' ? err.details.path : '';
+      const message = path !== '' && err.message.endsWith(` at ${path}`) ? err.message.slice(0, -(path.length + 4)) : err.message;
+      // Still fail the same way for a missing schema.
+      validateRecordData(catalog, nsid, {}, options);
+      return [{ path, message }];
+    }
+    throw err;
+  }
+  return validateRecordData(catalog, nsid, data, options);
+}
+
+/**
+ * Validates data-model `data` against any definition (`nsid`, `nsid#name`): for objects sent
+ * to or returned by endpoints, or union members. Throws notFound 'LexiconNotFound' when the
+ * definition is not in the catalog.
+ */
+export function validateData(catalog: LexiconCatalog, ref: string, data: unknown, options: ValidateOptions = {}): ValidationError[] {
+  const target = catalog.resolve(ref);
+  if (target === undefined) throw notFound('LexiconNotFound', `no Lexicon definition ${ref} in the catalog`);
+  const v = new Validator(catalog, options);
+  v.value(target.def, data, '', target.nsid);
+  return v.errors;
+}
