@@ -51,3 +51,83 @@ export function expiredAccessToken(accessJwt: string, secret: string): string {
   const signature = createHmac('sha256', secret).update(`${header}.${expired}`).digest('base64url');
   return `${header}.${expired}.${signature}`;
 }
+
+import { uploadBlob, xrpc, type BlobRef } from '../network/client.js';
+
+export interface Write {
+  $type: 'com.atproto.repo.applyWrites#create' | 'com.atproto.repo.applyWrites#update' | 'com.atproto.repo.applyWrites#delete';
+  collection: string;
+  rkey?: string;
+  value?: Record<string, unknown>;
+}
+
+/** com.atproto.repo.applyWrites in batches of at most 200 (the PDS's limit). */
+export async function applyWrites(account: TestAccount, writes: Write[]): Promise<void> {
+  for (let i = 0; i < writes.length; i += 200) {
+    await xrpc(account.pdsUrl, 'com.atproto.repo.applyWrites', { accessJwt: account.accessJwt, body: { repo: account.did, writes: writes.slice(i, i + 200) } });
+  }
+}
+
+const now = (): string => new Date().toISOString();
+
+/**
+ * Fills an account through the real PDS: posts (some with images), likes, follows, and a profile
+ * with an avatar — `posts + likes + follows + 1` records in all.
+ */
+export async function populate(account: TestAccount, counts: { posts: number; likes: number; follows: number; imagePosts?: number }): Promise<{ blobs: BlobRef[] }> {
+  const blobs: BlobRef[] = [];
+  const png = (seed: number): Uint8Array => {
+    const bytes = new Uint8Array(200 + seed);
+    bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    for (let i = 8; i < bytes.length; i++) bytes[i] = (i * 31 + seed) & 0xff;
+    return bytes;
+  };
+  for (let i = 0; i < (counts.imagePosts ?? 0) + 1; i++) blobs.push(await uploadBlob(account.pdsUrl, account.accessJwt, png(i), 'image/png'));
+  const writes: Write[] = [
+    { $type: 'com.atproto.repo.applyWrites#create', collection: 'app.bsky.actor.profile', rkey: 'self', value: { $type: 'app.bsky.actor.profile', displayName: account.handle, avatar: blobs[0] } },
+  ];
+  for (let i = 0; i < counts.posts; i++) {
+    const image = i < (counts.imagePosts ?? 0) ? blobs[i + 1] : undefined;
+    writes.push({
+      $type: 'com.atproto.repo.applyWrites#create',
+      collection: 'app.bsky.feed.post',
+      value: {
+        $type: 'app.bsky.feed.post',
+        text: `post ${i}: ${'lorem ipsum '.repeat(i % 7)}✨`,
+        createdAt: now(),
+        langs: ['en'],
+        ...(image ? { embed: { $type: 'app.bsky.embed.images', images: [{ alt: `image ${i}`, image }] } } : {}),
+      },
+    });
+  }
+  for (let i = 0; i < counts.likes; i++) {
+    writes.push({
+      $type: 'com.atproto.repo.applyWrites#create',
+      collection: 'app.bsky.feed.like',
+      value: { $type: 'app.bsky.feed.like', subject: { uri: `at://${account.did}/app.bsky.feed.post/3kabcdefghij${'234567'[i % 6]}`, cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm' }, createdAt: now() },
+    });
+  }
+  for (let i = 0; i < counts.follows; i++) {
+    writes.push({
+      $type: 'com.atproto.repo.applyWrites#create',
+      collection: 'app.bsky.graph.follow',
+      value: { $type: 'app.bsky.graph.follow', subject: `did:plc:${String(i).padStart(24, 'a').replace(/[0-9]/g, (d) => 'bcdefghijk'[Number(d)] as string)}`, createdAt: now() },
+    });
+  }
+  await applyWrites(account, writes);
+  return { blobs };
+}
+
+/** Every record of a collection via com.atproto.repo.listRecords (all pages). */
+export async function listAll(account: { pdsUrl: string; did: string }, collection: string): Promise<Array<{ uri: string; cid: string }>> {
+  const out: Array<{ uri: string; cid: string }> = [];
+  let cursor: string | undefined;
+  do {
+    const page = await xrpc<{ records: Array<{ uri: string; cid: string }>; cursor?: string }>(account.pdsUrl, 'com.atproto.repo.listRecords', {
+      params: { repo: account.did, collection, limit: 100, cursor },
+    });
+    out.push(...page.records);
+    cursor = page.records.length > 0 ? page.cursor : undefined;
+  } while (cursor);
+  return out;
+}
