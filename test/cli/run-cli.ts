@@ -1,6 +1,6 @@
 // Runs the built atcli as a subprocess, the way users and scripts do.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +26,12 @@ export function tempDir(prefix = 'atcli-test-'): string {
 }
 
 /** A clean environment: no colour, no prompts, an isolated config directory. */
-export function cliEnv(opts: CliOptions = {}): NodeJS.ProcessEnv {
+export function cliEnv(opts: CliOptions = {}, scratch: string = opts.configDir ?? tempDir('atcli-home-')): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    HOME: opts.configDir ?? tempDir('atcli-home-'),
+    HOME: scratch,
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
-    ATCLI_CONFIG_DIR: opts.configDir ?? tempDir('atcli-config-'),
+    ATCLI_CONFIG_DIR: opts.configDir ?? join(scratch, 'config'),
     NO_COLOR: '1',
     CI: '1',
   };
@@ -44,7 +44,9 @@ export function cliEnv(opts: CliOptions = {}): NodeJS.ProcessEnv {
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(opts), stdio: ['pipe', 'pipe', 'pipe'] });
+    // A throw-away HOME (and config dir inside it) unless the test passes its own config dir.
+    const scratch = opts.configDir ?? tempDir('atcli-home-');
+    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(opts, scratch), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -56,6 +58,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (opts.configDir === undefined) rmSync(scratch, { recursive: true, force: true });
       resolve({ code, signal, stdout, stderr });
     });
     child.stdin.on('error', () => {});
