@@ -77,8 +77,8 @@ function manPage(cmd: Command, program: Command): string {
 }
 
 /** Every generated file, path → content. */
-export function generatedFiles(): Map<string, string> {
-  const program = buildProgram(async () => {});
+export async function generatedFiles(): Promise<Map<string, string>> {
+  const program = await buildProgram(async () => {});
   const files = new Map<string, string>();
   const visit = (cmd: Command): void => {
     if (hidden(cmd)) return;

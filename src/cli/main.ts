@@ -1,19 +1,15 @@
 // Entry point: parses argv with the static tree, runs one command, maps every outcome to the
 // documented exit code, and handles Ctrl-C and closed pipes.
 import { CommanderError, type Command } from 'commander';
-import { createContext, VERSION, type GlobalOptions } from './context.js';
+import { createContext, type GlobalOptions } from './context.js';
 import { printError } from './output.js';
-import { buildProgram, type ActionRunner } from './program.js';
+import { buildProgram, focusOf, GLOBAL_VALUE_OPTIONS, type ActionRunner } from './program.js';
 import { AtcliError, isAtcliError, usage } from '../core/errors.js';
 
 const INTERRUPTED_EXIT = 130;
 const CLEANUP_GRACE_MS = 5000;
 
 export async function run(argv: string[]): Promise<void> {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    process.stdout.write(`${VERSION}\n`);
-    return;
-  }
 
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     // The reader went away (`atcli … | head -1`): stop quietly, as the result was consumed.
@@ -46,7 +42,7 @@ export async function run(argv: string[]): Promise<void> {
     }
   };
 
-  const program = buildProgram(runner);
+  const program = await buildProgram(runner, focusOf(argv));
   configureCommanderErrors(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -108,7 +104,12 @@ function commanderExit(err: CommanderError, globals: GlobalOptions, program: Com
 function knownCommandPath(program: Command, words: string[]): string[] {
   const path: string[] = [];
   let cmd = program;
-  for (const word of words) {
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    if (GLOBAL_VALUE_OPTIONS.has(word)) {
+      i++;
+      continue;
+    }
     if (word.startsWith('-')) continue;
     const sub = cmd.commands.find((c) => c.name() === word);
     if (!sub) break;
@@ -120,5 +121,5 @@ function knownCommandPath(program: Command, words: string[]): string[] {
 
 /** For scripts/gen-docs.mjs: the generated man pages and completion scripts. */
 export async function generatedDocs(): Promise<Map<string, string>> {
-  return (await import('./docs.js')).generatedFiles();
+  return await (await import('./docs.js')).generatedFiles();
 }

@@ -4,8 +4,8 @@ import { generatedFiles } from '../../src/cli/docs.js';
 
 const root = new URL('../../', import.meta.url);
 
-describe('generated man pages and completion scripts', () => {
-  const files = generatedFiles();
+describe('generated man pages and completion scripts', async () => {
+  const files = await generatedFiles();
 
   it('cover every command with a man page', () => {
     for (const page of ['man/atcli.1', 'man/atcli-resolve.1', 'man/atcli-key-generate.1', 'man/atcli-syntax-check.1', 'man/atcli-account-login.1', 'man/atcli-xrpc-query.1', 'man/atcli-completion.1']) {

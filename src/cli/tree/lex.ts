@@ -7,8 +7,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 
 const LEX_TYPES = ['record', 'query', 'procedure', 'subscription', 'permission-set'];
 
-export function registerLexCommands(program: Command, act: Act): void {
-  const lex = program.command('lex').description('Lexicon schemas: lint them, validate records against them, scaffold new ones, compare versions');
+export function registerLexCommands(lex: Command, act: Act): void {
 
   lex
     .command('lint')

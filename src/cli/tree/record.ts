@@ -5,8 +5,7 @@ import { examples, type Act } from '../program.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
-export function registerRecordCommands(program: Command, act: Act): void {
-  const record = program.command('record').description('read, list and write individual records (writes use the logged-in account)');
+export function registerRecordCommands(record: Command, act: Act): void {
 
   record
     .command('get')
