@@ -99,3 +99,9 @@ export function base64Decode(str: string): Uint8Array | null {
   }
   return out;
 }
+
+/** True if `s` has no lone UTF-16 surrogates (i.e. it is valid Unicode and encodes to UTF-8 exactly). */
+export const isWellFormedString: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);

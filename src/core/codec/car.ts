@@ -23,7 +23,7 @@ import { createReadStream } from 'node:fs';
 import { AtcliError, invalid, notFound, runtime } from '../errors.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
 import type { CborValue } from './cbor.js';
-import { Cid, MAX_CID_BYTES, MH_SHA256, decodeCidAt, digestEquals, sha256 } from './cid.js';
+import { Cid, MAX_CID_BYTES, MH_SHA256, decodeCidAt, sha256Matches } from './cid.js';
 import {
   VARINT,
   VARINT_OK,
@@ -235,7 +235,7 @@ class SectionParser {
             abs + pos,
           );
         }
-        if (!digestEquals(sha256(data), cid.bytes, cid.digestOffset)) {
+        if (!sha256Matches(data, cid.bytes, cid.digestOffset)) {
           throw carError(`block data does not match its CID ${cid.toString()} (sha2-256 mismatch)`, abs + pos);
         }
       }
@@ -273,6 +273,7 @@ function flatten(batches: AsyncIterable<CarBlock[]>): AsyncIterator<CarBlock> {
   const it = batches[Symbol.asyncIterator]();
   let cur: CarBlock[] = [];
   let i = 0;
+  let pulling: Promise<IteratorResult<CarBlock>> | null = null;
   const pull = async (): Promise<IteratorResult<CarBlock>> => {
     for (;;) {
       const r = await it.next();
@@ -282,11 +283,18 @@ function flatten(batches: AsyncIterable<CarBlock[]>): AsyncIterator<CarBlock> {
       if (cur.length > 0) return { done: false, value: cur[i++]! };
     }
   };
+  const next = (): Promise<IteratorResult<CarBlock>> => {
+    // Serialise overlapping next() calls so no batch is skipped.
+    if (pulling !== null) return pulling.then(next);
+    if (i < cur.length) return Promise.resolve({ done: false, value: cur[i++]! });
+    const p = pull().finally(() => {
+      pulling = null;
+    });
+    pulling = p;
+    return p;
+  };
   return {
-    next(): Promise<IteratorResult<CarBlock>> {
-      if (i < cur.length) return Promise.resolve({ done: false, value: cur[i++]! });
-      return pull();
-    },
+    next,
     async return(): Promise<IteratorResult<CarBlock>> {
       cur = [];
       i = 0;
@@ -405,7 +413,12 @@ class StreamCarReader implements CarReader {
     this.eof = true;
     this.chunk = EMPTY;
     this.pending = null;
-    if (this.src.return) await this.src.return();
+    // Best effort: a failing return() must not mask the error that ended iteration.
+    try {
+      if (this.src.return) await this.src.return();
+    } catch {
+      /* ignore */
+    }
   }
 
   async *batches(): AsyncGenerator<CarBlock[], void, undefined> {
@@ -453,9 +466,16 @@ class StreamCarReader implements CarReader {
  * for blocks (or use `batches()`). The source is consumed chunk by chunk and closed when
  * iteration ends, fails, or is abandoned.
  */
-export async function readCar(source: AsyncIterable<Uint8Array>, options?: CarReadOptions): Promise<CarReader> {
+export async function readCar(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options?: CarReadOptions,
+): Promise<CarReader> {
   const opts = resolveOptions(options);
-  const reader = new StreamCarReader(source[Symbol.asyncIterator](), opts);
+  const iterator =
+    Symbol.asyncIterator in source
+      ? (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+      : syncToAsync((source as Iterable<Uint8Array>)[Symbol.iterator]());
+  const reader = new StreamCarReader(iterator, opts);
   try {
     await reader.readHeader(opts);
   } catch (err) {
@@ -463,6 +483,13 @@ export async function readCar(source: AsyncIterable<Uint8Array>, options?: CarRe
     throw err;
   }
   return reader;
+}
+
+function syncToAsync(it: Iterator<Uint8Array>): AsyncIterator<Uint8Array> {
+  return {
+    next: () => Promise.resolve(it.next()),
+    return: () => Promise.resolve(it.return ? it.return() : { done: true as const, value: undefined }),
+  };
 }
 
 /** Open and stream a CAR file (1 MiB reads). File errors become notFound/runtime AtcliErrors. */

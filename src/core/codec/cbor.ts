@@ -22,6 +22,7 @@
  * InvalidCbor long before the JS stack is in danger (`maxDepth` is clamped to 1000).
  */
 import { invalid } from '../errors.js';
+import { isWellFormedString } from './base.js';
 import { Cid, decodeCidAt } from './cid.js';
 
 export type CborValue = null | boolean | number | bigint | string | Uint8Array | Cid | CborValue[] | CborMap;
@@ -75,7 +76,8 @@ class Decoder {
   bigArg: bigint;
 
   constructor(buf: Uint8Array, pos: number, limits: CborLimits) {
-    this.buf = buf;
+    // Plain Uint8Array view: byte strings come out as Uint8Array (not Buffer) and subarray is cheaper.
+    this.buf = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
     this.end = buf.length;
     this.maxDepth = limits.maxDepth;
@@ -283,7 +285,7 @@ class Decoder {
       prevStart = p;
       prevLen = klen;
       this.pos = p + klen;
-      const key = decodeText(buf, p, klen);
+      const key = klen <= KEY_CACHE_MAX_LEN ? cachedKey(buf, p, klen) : decodeText(buf, p, klen);
       const value = this.decodeItem(depth);
       if (key === '__proto__') {
         Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
@@ -340,6 +342,33 @@ function decodeText(buf: Uint8Array, p: number, len: number): string {
   return decodeUtf8(buf, p, len);
 }
 
+// Short map keys repeat constantly ("e", "k", "$type", "createdAt"…). Returning the same string
+// instance for the same bytes lets V8 reuse its internalized form for property stores instead of
+// hashing a fresh string every time; it also skips the per-key string allocation.
+const KEY_CACHE_SLOTS = 1024;
+const KEY_CACHE_MAX_LEN = 24;
+const keyCacheStrings: Array<string | undefined> = new Array<string | undefined>(KEY_CACHE_SLOTS).fill(undefined);
+const keyCacheBytes = new Uint8Array(KEY_CACHE_SLOTS * KEY_CACHE_MAX_LEN);
+const keyCacheLens = new Uint8Array(KEY_CACHE_SLOTS);
+
+function cachedKey(buf: Uint8Array, p: number, len: number): string {
+  let h = len;
+  for (let i = 0; i < len; i++) h = (Math.imul(h, 31) + buf[p + i]!) | 0;
+  const slot = (h ^ (h >>> 10)) & (KEY_CACHE_SLOTS - 1);
+  const cached = keyCacheStrings[slot];
+  const base = slot * KEY_CACHE_MAX_LEN;
+  if (cached !== undefined && keyCacheLens[slot] === len) {
+    let i = 0;
+    while (i < len && keyCacheBytes[base + i] === buf[p + i]) i++;
+    if (i === len) return cached;
+  }
+  const s = decodeText(buf, p, len);
+  keyCacheStrings[slot] = s;
+  keyCacheLens[slot] = len;
+  keyCacheBytes.set(buf.subarray(p, p + len), base);
+  return s;
+}
+
 function decodeUtf8(buf: Uint8Array, p: number, len: number): string {
   try {
     return utf8.decode(buf.subarray(p, p + len));
@@ -394,30 +423,34 @@ const INT64_MIN_NUM = -(2 ** 63);
 const INT64_LIMIT_NUM = 2 ** 63;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-const isWellFormed: (s: string) => boolean =
-  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
-    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
-    : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
-
 class Encoder {
-  buf: Buffer;
+  /** Output buffer as a plain Uint8Array (fast indexing, subarray and slice)… */
+  buf: Uint8Array;
+  /** …and the same memory as a Buffer, for native UTF-8 writes. */
+  nodeBuf: Buffer;
   pos: number;
   maxDepth: number;
   maxLen: number;
 
   constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.nodeBuf = Buffer.allocUnsafeSlow(size);
+    this.buf = new Uint8Array(this.nodeBuf.buffer, this.nodeBuf.byteOffset, size);
     this.pos = 0;
     this.maxDepth = DEFAULT_CBOR_LIMITS.maxDepth;
     this.maxLen = DEFAULT_CBOR_LIMITS.maxContainerLength;
   }
 
+  reset(size: number): void {
+    this.nodeBuf = Buffer.allocUnsafeSlow(size);
+    this.buf = new Uint8Array(this.nodeBuf.buffer, this.nodeBuf.byteOffset, size);
+  }
+
   ensure(n: number): void {
     const need = this.pos + n;
     if (need > this.buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      next.set(this.buf.subarray(0, this.pos));
-      this.buf = next;
+      const old = this.buf;
+      this.reset(Math.max(need, old.length * 2));
+      this.buf.set(old.subarray(0, this.pos));
     }
   }
 
@@ -497,11 +530,11 @@ class Encoder {
         return;
       }
     }
-    if (!isWellFormed(s)) unencodable('string contains a lone UTF-16 surrogate (not valid Unicode)');
+    if (!isWellFormedString(s)) unencodable('string contains a lone UTF-16 surrogate (not valid Unicode)');
     const len = Buffer.byteLength(s, 'utf8');
     this.head(3, len);
     this.ensure(len);
-    this.buf.write(s, this.pos, len, 'utf8');
+    this.nodeBuf.write(s, this.pos, len, 'utf8');
     this.pos += len;
   }
 
@@ -603,7 +636,7 @@ class Encoder {
     const keys = Object.keys(obj);
     const n = keys.length;
     if (n > this.maxLen) unencodable(`map of ${n} entries exceeds the limit of ${this.maxLen}`);
-    // Byte lengths (−1 marks a non-ASCII key whose length we computed natively).
+    // Validate keys (UTF-8 length 1..8192) and check whether they are already in canonical order.
     let sorted = true;
     let ascii = true;
     let prevLen = -1;
@@ -624,7 +657,7 @@ class Encoder {
       prevLen = blen;
       prevKey = k;
     }
-    const order = sorted ? keys : sortKeys(keys);
+    const order = sorted ? keys : ascii ? keys.sort(compareAsciiKeys) : sortKeys(keys);
     this.head(5, n);
     for (let i = 0; i < n; i++) {
       const k = order[i]!;
@@ -636,9 +669,7 @@ class Encoder {
   }
 
   result(): Uint8Array {
-    const out = new Uint8Array(this.pos);
-    out.set(this.buf.subarray(0, this.pos));
-    return out;
+    return this.buf.slice(0, this.pos);
   }
 }
 
@@ -651,6 +682,11 @@ function asciiLength(s: string): number {
 
 function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** DAG-CBOR order for ASCII keys: length first, then code units (= bytes). */
+function compareAsciiKeys(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** DAG-CBOR key order: UTF-8 byte length first, then bytewise. */
@@ -681,7 +717,7 @@ export function encodeCbor(value: CborValue, limits?: Partial<CborLimits>): Uint
     enc.value(value, 0);
     return enc.result();
   } finally {
-    if (enc.buf.length > RETAIN_ENCODER_BYTES) enc.buf = Buffer.allocUnsafe(INITIAL_ENCODER_BYTES);
+    if (enc.buf.length > RETAIN_ENCODER_BYTES) enc.reset(INITIAL_ENCODER_BYTES);
     shared = enc;
   }
 }

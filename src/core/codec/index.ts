@@ -19,6 +19,7 @@ export {
   digestEquals,
   parseCid,
   sha256,
+  sha256Matches,
 } from './cid.js';
 export {
   DEFAULT_CBOR_LIMITS,

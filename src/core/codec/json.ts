@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { invalid } from '../errors.js';
-import { base64Decode, base64Encode } from './base.js';
+import { base64Decode, base64Encode, isWellFormedString } from './base.js';
 import type { CborMap, CborValue } from './cbor.js';
 import { MAX_KEY_BYTES } from './cbor.js';
 import { Cid, parseCid } from './cid.js';
@@ -38,11 +38,27 @@ export interface JsonToCborOptions {
 }
 
 const MAX_DEPTH_DEFAULT = 32;
+/** Recursion bound regardless of options, so hostile input cannot overflow the stack. */
+const HARD_MAX_DEPTH = 1000;
 
-function bad(message: string, path: string): never {
-  throw invalid('InvalidJsonData', path === '' ? message : `${message} at ${path}`, {
-    details: path === '' ? undefined : { path },
+/** Path of the value being converted, kept as a stack and only formatted when reporting. */
+type Path = Array<string | number>;
+
+function bad(message: string, path: Path): never {
+  const where = formatPath(path);
+  throw invalid('InvalidJsonData', where === '' ? message : `${message} at ${where}`, {
+    details: where === '' ? undefined : { path: where },
   });
+}
+
+function formatPath(path: Path): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(key)}]`;
+  }
+  return out;
 }
 
 function setProp(obj: Record<string, unknown>, key: string, value: unknown): void {
@@ -62,11 +78,6 @@ function hasOwn(obj: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(obj, key);
 }
 
-function childPath(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key)}]`;
-}
-
 // =============================================================================================
 // JSON → data model
 
@@ -77,14 +88,19 @@ function childPath(path: string, key: string | number): string {
 export function jsonToCbor(json: unknown, options: JsonToCborOptions = {}): CborValue {
   const requireObject = options.requireObject ?? true;
   if (requireObject && (typeof json !== 'object' || json === null || Array.isArray(json))) {
-    bad('top-level value must be an object', '');
+    bad('top-level value must be an object', []);
   }
-  return convert(json, 0, options.maxDepth ?? MAX_DEPTH_DEFAULT, '');
+  const out = convert(json, 0, Math.min(options.maxDepth ?? MAX_DEPTH_DEFAULT, HARD_MAX_DEPTH), []);
+  if (requireObject && (out instanceof Cid || out instanceof Uint8Array)) {
+    bad(`top-level value must be an object, not a ${out instanceof Cid ? '$link' : '$bytes'}`, []);
+  }
+  return out;
 }
 
-function convert(v: unknown, depth: number, maxDepth: number, path: string): CborValue {
+function convert(v: unknown, depth: number, maxDepth: number, path: Path): CborValue {
   switch (typeof v) {
     case 'string':
+      if (!isWellFormedString(v)) bad('string contains a lone UTF-16 surrogate (not valid Unicode)', path);
       return v;
     case 'boolean':
       return v;
@@ -100,7 +116,11 @@ function convert(v: unknown, depth: number, maxDepth: number, path: string): Cbo
       if (depth >= maxDepth) bad(`nesting deeper than ${maxDepth} levels`, path);
       if (Array.isArray(v)) {
         const out: CborValue[] = new Array(v.length);
-        for (let i = 0; i < v.length; i++) out[i] = convert(v[i], depth + 1, maxDepth, childPath(path, i));
+        for (let i = 0; i < v.length; i++) {
+          path.push(i);
+          out[i] = convert(v[i], depth + 1, maxDepth, path);
+          path.pop();
+        }
         return out;
       }
       if (!isPlainObject(v)) bad('value is not plain JSON data', path);
@@ -113,7 +133,7 @@ function convert(v: unknown, depth: number, maxDepth: number, path: string): Cbo
   }
 }
 
-function convertObject(obj: Record<string, unknown>, depth: number, maxDepth: number, path: string): CborValue {
+function convertObject(obj: Record<string, unknown>, depth: number, maxDepth: number, path: Path): CborValue {
   const keys = Object.keys(obj);
   if (hasOwn(obj, '$link')) {
     if (keys.length !== 1) bad('a $link object must have no other keys', path);
@@ -137,16 +157,18 @@ function convertObject(obj: Record<string, unknown>, depth: number, maxDepth: nu
   const out: CborMap = {};
   for (const k of keys) {
     if (k.length === 0) bad('empty object key', path);
+    if (!isWellFormedString(k)) bad('object key contains a lone UTF-16 surrogate', path);
     if (k.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(k, 'utf8') > MAX_KEY_BYTES) {
       bad(`object key longer than ${MAX_KEY_BYTES} bytes`, path);
     }
-    const cp = childPath(path, k);
-    setProp(out, k, convert(obj[k], depth + 1, maxDepth, cp));
+    path.push(k);
+    setProp(out, k, convert(obj[k], depth + 1, maxDepth, path));
+    path.pop();
   }
   return out;
 }
 
-function linkFromString(s: string, path: string): Cid {
+function linkFromString(s: string, path: Path): Cid {
   let cid: Cid;
   try {
     cid = parseCid(s);
@@ -157,7 +179,7 @@ function linkFromString(s: string, path: string): Cid {
   return cid;
 }
 
-function convertBlob(obj: Record<string, unknown>, keys: string[], path: string): CborMap {
+function convertBlob(obj: Record<string, unknown>, keys: string[], path: Path): CborMap {
   for (const k of keys) {
     if (k !== '$type' && k !== 'ref' && k !== 'mimeType' && k !== 'size') bad(`unexpected key "${k}" in blob`, path);
   }
@@ -166,9 +188,11 @@ function convertBlob(obj: Record<string, unknown>, keys: string[], path: string)
     bad('blob must have a "ref" {"$link": …} object', path);
   }
   const refObj = ref as Record<string, unknown>;
-  if (Object.keys(refObj).length !== 1) bad('a $link object must have no other keys', childPath(path, 'ref'));
-  if (typeof refObj.$link !== 'string') bad('$link must be a CID string', childPath(path, 'ref'));
-  const cid = linkFromString(refObj.$link, childPath(path, 'ref'));
+  path.push('ref');
+  if (Object.keys(refObj).length !== 1) bad('a $link object must have no other keys', path);
+  if (typeof refObj.$link !== 'string') bad('$link must be a CID string', path);
+  const cid = linkFromString(refObj.$link, path);
+  path.pop();
   const mimeType = obj.mimeType;
   if (typeof mimeType !== 'string' || mimeType.length === 0) bad('blob "mimeType" must be a non-empty string', path);
   const size = obj.size;
@@ -203,14 +227,19 @@ export function parseJsonRecord(text: string, options: Omit<JsonToCborOptions, '
  * represented in atproto JSON and is rejected with invalid 'InvalidJsonData'.
  */
 export function cborToJson(value: CborValue): JsonValue {
-  return toJson(value, '');
+  return toJson(value, [], 0);
 }
 
-function toJson(v: CborValue, path: string): JsonValue {
+function toJson(v: CborValue, path: Path, depth: number): JsonValue {
   if (v === null || typeof v !== 'object') return v;
+  if (depth >= HARD_MAX_DEPTH) bad(`nesting deeper than ${HARD_MAX_DEPTH} levels (or a cycle)`, path);
   if (Array.isArray(v)) {
     const out: JsonValue[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = toJson(v[i]!, childPath(path, i));
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      out[i] = toJson(v[i]!, path, depth + 1);
+      path.pop();
+    }
     return out;
   }
   if (v instanceof Cid) return { $link: v.toString() };
@@ -220,7 +249,9 @@ function toJson(v: CborValue, path: string): JsonValue {
     if (k === '$link' || k === '$bytes') {
       bad(`map key "${k}" is reserved and cannot be represented in atproto JSON`, path);
     }
-    setProp(out, k, toJson(v[k]!, childPath(path, k)));
+    path.push(k);
+    setProp(out, k, toJson(v[k]!, path, depth + 1));
+    path.pop();
   }
   return out;
 }

@@ -2,6 +2,7 @@
  * DNS TXT look-ups for `_atproto.<handle>` (invariants H4) with a hard deadline.
  */
 import { Resolver } from 'node:dns/promises';
+import { usage } from '../errors.js';
 
 export type TxtOutcome =
   | { kind: 'records'; records: string[] } // each record's character-strings joined
@@ -36,20 +37,29 @@ function describeDnsError(code: string | undefined): string {
   }
 }
 
+/** Throw usage 'InvalidDnsServer' unless every entry is 'ip', 'ip:port' or '[v6]:port'. */
+export function checkDnsServers(servers: string[]): void {
+  try {
+    new Resolver().setServers(servers);
+  } catch (err) {
+    throw usage('InvalidDnsServer', `invalid DNS server setting ${JSON.stringify(servers.join(','))}: ${(err as Error).message}`, {
+      hint: "Give DNS servers as IP addresses: '1.1.1.1', '127.0.0.1:5353' or '[::1]:53'.",
+    });
+  }
+}
+
 /**
- * Resolve TXT records of `name`. Never throws: failures are reported as outcomes so that
- * the caller can tell "no such record" from "could not ask".
+ * Resolve TXT records of `name`. Look-up failures are reported as outcomes so that the caller
+ * can tell "no such record" from "could not ask"; only a malformed server list throws (usage).
  */
 export async function lookupTxt(name: string, opts: TxtOptions): Promise<TxtOutcome> {
   const timeoutMs = Math.max(1, opts.timeoutMs);
   // c-ares retries with backoff; give it two tries inside our own total deadline.
   const resolver = new Resolver({ timeout: Math.max(100, Math.floor(timeoutMs / 2)), tries: 2 });
   if (opts.servers !== undefined && opts.servers.length > 0) {
-    try {
-      resolver.setServers(opts.servers);
-    } catch (err) {
-      return { kind: 'error', detail: `bad DNS server setting: ${(err as Error).message}` };
-    }
+    // A configuration mistake, not a property of the handle: throws.
+    checkDnsServers(opts.servers);
+    resolver.setServers(opts.servers);
   }
   if (opts.signal?.aborted === true) return { kind: 'error', detail: 'DNS query cancelled' };
 

@@ -13,7 +13,7 @@ import { httpRequest } from '../net/http.js';
 import { checkResolvableHandle, normalizeHandle } from '../syntax/index.js';
 import { XrpcClient, XrpcError } from '../xrpc/index.js';
 import { cacheFor, shareInflight } from './cache.js';
-import { lookupTxt } from './dns.js';
+import { checkDnsServers, lookupTxt } from './dns.js';
 import type { HandleAttempt, HandleMethod, HandleResolution, IdentityConfig } from './types.js';
 import { errorMessage, isDidSyntax, quote } from './util.js';
 
@@ -121,7 +121,7 @@ function checkInterrupted(config: IdentityConfig): void {
 function describeBody(text: string): string {
   const t = text.trim();
   if (t === '') return 'the body is empty';
-  if (/^<(!doctype|html|head|body|\?xml)/i.test(t) || /^</.test(t)) return 'the body is HTML, not a DID';
+  if (t.startsWith('<')) return 'the body is HTML, not a DID';
   if (/^[{[]/.test(t)) return 'the body is JSON, not a plain DID';
   if (/\s/.test(t) && t.split(/\s+/).every((w) => w.startsWith('did:'))) return 'the body holds more than one DID';
   return `the body is not a DID: ${quote(t, 60)}`;
@@ -142,19 +142,19 @@ async function viaHttps(config: IdentityConfig, handle: string): Promise<Outcome
     rethrowInterrupt(err);
     return { ok: false, transient: isTransientHttpError(err), detail: errorMessage(err) };
   }
-  let text: string;
+  let text: string | undefined;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(res.body);
   } catch {
-    text = '\uFFFD';
+    text = undefined;
   }
-  const trimmed = text.trim();
+  const trimmed = (text ?? '').trim();
   const isDid = trimmed.startsWith('did:') && isDidSyntax(trimmed);
   if (res.status < 200 || res.status >= 300) {
     const note = isDid ? ' (the body holds a DID, but only a 2xx answer counts)' : '';
     return { ok: false, transient: res.status >= 500 || res.status === 429, detail: `${url}: HTTP ${res.status}${note}` };
   }
-  if (text === '\uFFFD') return { ok: false, transient: false, detail: `${url}: the body is not valid UTF-8` };
+  if (text === undefined) return { ok: false, transient: false, detail: `${url}: the body is not valid UTF-8` };
   if (!isDid) return { ok: false, transient: false, detail: `${url}: ${describeBody(text)}` };
   return { ok: true, did: trimmed, detail: `${res.url === url ? url : `${url} → ${res.url}`} = ${trimmed}` };
 }
@@ -258,6 +258,7 @@ export async function resolveHandle(
   opts: ResolveHandleOptions = {},
 ): Promise<HandleResolution> {
   const handle = checkHandleForResolution(input, { dev: config.dev === true });
+  if (config.dnsServers !== undefined && config.dnsServers.length > 0) checkDnsServers(config.dnsServers);
   const cache = cacheFor(config);
   if (opts.noCache !== true) {
     const hit = cache.getHandle(handle);

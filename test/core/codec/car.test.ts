@@ -388,6 +388,29 @@ describe('CAR streaming lifecycle', () => {
     );
   });
 
+  it('overlapping next() calls neither skip nor repeat blocks', async () => {
+    const reader = await readCar(chunks(car, 700));
+    const it = reader[Symbol.asyncIterator]();
+    const results = await Promise.all(Array.from({ length: blocks.length + 2 }, () => it.next()));
+    const got = results.filter((r) => r.done !== true).map((r) => r.value as CarBlock);
+    sameBlocks(got, blocks);
+    expect(results.slice(blocks.length).every((r) => r.done === true)).toBe(true);
+  });
+
+  it('accepts a synchronous iterable of chunks', async () => {
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < car.length; i += 333) parts.push(car.subarray(i, i + 333));
+    sameBlocks(await collect(parts as unknown as AsyncIterable<Uint8Array>), blocks);
+    const reader = await readCar(parts);
+    expect(reader.header.roots[0]!.equals(root)).toBe(true);
+  });
+
+  it('blocks are plain Uint8Array views even when the source yields Buffers', async () => {
+    const got = await collect(chunks(Buffer.from(car), 4096));
+    expect(got.every((b) => b.bytes.constructor === Uint8Array)).toBe(true);
+    expect(readCarBytes(Buffer.from(car)).toArray()[0]!.bytes.constructor).toBe(Uint8Array);
+  });
+
   it('source errors propagate unchanged', async () => {
     async function* src(): AsyncGenerator<Uint8Array> {
       yield car.subarray(0, 500);

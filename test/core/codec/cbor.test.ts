@@ -75,6 +75,12 @@ describe('decodeCbor: valid canonical values', () => {
     expect(accept(hex(text('a~öñ©⽘☎𓋓😀👨‍👩‍👧‍👧')))).toBe('a~öñ©⽘☎𓋓😀👨‍👩‍👧‍👧');
   });
 
+  it('decoding a Buffer yields plain Uint8Array byte strings', () => {
+    const v = decodeCbor(Buffer.from(hex('a1 61 62 42 01 02'))) as { b: Uint8Array };
+    expect(v.b.constructor).toBe(Uint8Array);
+    expect(v.b).toEqual(new Uint8Array([1, 2]));
+  });
+
   it('tag 42 decodes to a Cid', () => {
     const v = accept(hex(LINK_HEX));
     expect(v).toBeInstanceOf(Cid);

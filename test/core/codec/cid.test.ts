@@ -140,8 +140,15 @@ describe('decodeCid', () => {
   it('copies its bytes (does not alias the input)', () => {
     const buf = new Uint8Array(dag);
     const { cid } = decodeCid(buf);
-    buf[10] ^= 1;
+    buf[10]! ^= 1;
     expect(cid.toString()).toBe(DAG);
+  });
+  it('copies from a Buffer too (Buffer#slice would alias)', () => {
+    const buf = Buffer.from(dag);
+    const { cid } = decodeCid(buf);
+    buf[10]! ^= 1;
+    expect(cid.toString()).toBe(DAG);
+    expect(cid.bytes.constructor).toBe(Uint8Array);
   });
   it('decodes CIDv0 binary (0x12 0x20 …)', () => {
     const v0 = CID.parse(V0).bytes;

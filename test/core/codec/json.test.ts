@@ -122,9 +122,14 @@ describe('jsonToCbor details', () => {
     ['blob negative size', { b: { $type: 'blob', ref: { $link: BLOB }, mimeType: 'a/b', size: -1 } }, /non-negative integer/],
     ['blob empty mimeType', { b: { $type: 'blob', ref: { $link: BLOB }, mimeType: '', size: 1 } }, /mimeType/],
     ['empty key', { '': 1 }, /empty object key/],
+    ['lone surrogate in a string', { a: ['\uD800'] }, /lone UTF-16 surrogate \(not valid Unicode\) at a\[0\]/],
+    ['lone surrogate in a key', { ['x\uDC00']: 1 }, /object key contains a lone UTF-16 surrogate/],
+    ['odd key in path', { 'a b': { c: 1.5 } }, /at \["a b"\]\.c$/],
     ['undefined', { a: undefined }, /undefined is not a JSON value at a/],
     ['Date', { a: new Date(0) }, /not plain JSON data at a/],
     ['array at top level', [1], /top-level value must be an object/],
+    ['$link at top level', { $link: LINK }, /top-level value must be an object, not a \$link/],
+    ['$bytes at top level', { $bytes: 'AQ' }, /top-level value must be an object, not a \$bytes/],
     ['too deep', JSON.parse('{"a":' + '['.repeat(40) + ']'.repeat(40) + '}'), /nesting deeper than 32 levels/],
   ])('rejects %s', (_n, json, re) => {
     expectError(() => jsonToCbor(json), 'InvalidJsonData', re);
@@ -170,6 +175,11 @@ describe('cborToJson', () => {
     expect(stringifyJson({ a: [1n, 'x', -(2n ** 63n)], s: '\u0000bigint-0' }, 0)).toBe(
       '{"a":[1,"x",-9223372036854775808],"s":"\\u0000bigint-0"}',
     );
+  });
+  it('rejects cycles instead of overflowing the stack', () => {
+    const a: CborValue[] = [];
+    a.push(a);
+    expectError(() => cborToJson(a), 'InvalidJsonData', /nesting deeper than 1000 levels \(or a cycle\)/);
   });
   it('rejects maps whose keys would be misread as $link / $bytes', () => {
     expectError(() => cborToJson({ x: { $link: 'abc' } }), 'InvalidJsonData', /map key "\$link" is reserved .* at x/);
