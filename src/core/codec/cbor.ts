@@ -21,6 +21,7 @@
  * The decoder recurses, but only after checking the depth limit, so hostile nesting fails with
  * InvalidCbor long before the JS stack is in danger (`maxDepth` is clamped to 1000).
  */
+import { isUtf8 as nodeIsUtf8 } from 'node:buffer';
 import { invalid } from '../errors.js';
 import { isWellFormedString } from './base.js';
 import { Cid, decodeCidAt } from './cid.js';
@@ -74,8 +75,15 @@ class Decoder {
   /** Set by readArg when an 8-byte integer argument exceeds 2^53-1 (then `bigArg` holds it). */
   big: boolean;
   bigArg: bigint;
+  /**
+   * False in check-only mode ({@link checkCborRecord}): every rule is still enforced, but no
+   * values are built (text is UTF-8 validated, not decoded), so nothing is left for the GC.
+   */
+  materialize: boolean;
+  /** In check-only mode: the top-level map's `$type`, when it is a text string. */
+  topType: string | undefined;
 
-  constructor(buf: Uint8Array, pos: number, limits: CborLimits) {
+  constructor(buf: Uint8Array, pos: number, limits: CborLimits, materialize = true) {
     // Plain Uint8Array view: byte strings come out as Uint8Array (not Buffer) and subarray is cheaper.
     this.buf = buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = pos;
@@ -84,6 +92,8 @@ class Decoder {
     this.maxLen = limits.maxContainerLength;
     this.big = false;
     this.bigArg = 0n;
+    this.materialize = materialize;
+    this.topType = undefined;
   }
 
   /**
@@ -184,7 +194,7 @@ class Decoder {
           fail(`byte string length ${len} exceeds the ${this.end - p} remaining bytes`, start);
         }
         this.pos = p + len;
-        return buf.subarray(p, p + len);
+        return this.materialize ? buf.subarray(p, p + len) : null;
       }
       case 3: {
         const len = this.readArg(info, 3, start);
@@ -193,7 +203,9 @@ class Decoder {
           fail(`text string length ${len} exceeds the ${this.end - p} remaining bytes`, start);
         }
         this.pos = p + len;
-        return decodeText(buf, p, len);
+        if (this.materialize) return decodeText(buf, p, len);
+        checkUtf8(buf, p, len);
+        return null;
       }
       case 4: {
         const len = this.readArg(info, 4, start);
@@ -201,6 +213,10 @@ class Decoder {
         if (len > this.maxLen) fail(`array of ${len} elements exceeds the limit of ${this.maxLen}`, start);
         if (len > this.end - this.pos) {
           fail(`array length ${len} exceeds the ${this.end - this.pos} remaining bytes`, start);
+        }
+        if (!this.materialize) {
+          for (let i = 0; i < len; i++) this.decodeItem(depth + 1);
+          return null;
         }
         const arr: CborValue[] = new Array(len);
         for (let i = 0; i < len; i++) arr[i] = this.decodeItem(depth + 1);
@@ -285,6 +301,19 @@ class Decoder {
       prevStart = p;
       prevLen = klen;
       this.pos = p + klen;
+      if (!this.materialize) {
+        checkUtf8(buf, p, klen);
+        if (depth === 1 && isTypeKey(buf, p, klen)) {
+          // The one value check-only mode returns: the record's $type.
+          this.materialize = true;
+          const type = this.decodeItem(depth);
+          this.materialize = false;
+          if (typeof type === 'string') this.topType = type;
+        } else {
+          this.decodeItem(depth);
+        }
+        continue;
+      }
       const key = klen <= KEY_CACHE_MAX_LEN ? cachedKey(buf, p, klen) : decodeText(buf, p, klen);
       const value = this.decodeItem(depth);
       if (key === '__proto__') {
@@ -369,6 +398,26 @@ function cachedKey(buf: Uint8Array, p: number, len: number): string {
   return s;
 }
 
+const isUtf8: (input: Uint8Array) => boolean = nodeIsUtf8;
+
+/** C9 without building a string: an ASCII scan, then the native validator for the rest. */
+function checkUtf8(buf: Uint8Array, p: number, len: number): void {
+  for (let i = 0; i < len; i++) {
+    if (buf[p + i]! >= 0x80) {
+      if (!isUtf8(buf.subarray(p, p + len))) fail('invalid UTF-8 in text string', p);
+      return;
+    }
+  }
+}
+
+const TYPE_KEY = [0x24, 0x74, 0x79, 0x70, 0x65]; // "$type"
+
+function isTypeKey(buf: Uint8Array, p: number, len: number): boolean {
+  if (len !== 5) return false;
+  for (let i = 0; i < 5; i++) if (buf[p + i] !== TYPE_KEY[i]) return false;
+  return true;
+}
+
 function decodeUtf8(buf: Uint8Array, p: number, len: number): string {
   try {
     return utf8.decode(buf.subarray(p, p + len));
@@ -394,6 +443,22 @@ export function decodeCbor(bytes: Uint8Array, limits?: Partial<CborLimits>): Cbo
     fail(`${bytes.length - d.pos} trailing bytes after the top-level item`, d.pos);
   }
   return value;
+}
+
+/**
+ * Checks `bytes` against every rule {@link decodeCbor} enforces — it accepts exactly the same
+ * inputs and throws the same errors — without building the value. Returns whether the item is
+ * a map and its top-level `$type` (when a text string). This is how the repository verifier
+ * checks a million records without a million discarded objects.
+ */
+export function checkCborRecord(bytes: Uint8Array, limits?: Partial<CborLimits>): { isMap: boolean; type: string | undefined } {
+  const d = new Decoder(bytes, 0, resolveLimits(limits), false);
+  const isMap = bytes.length > 0 && bytes[0]! >> 5 === 5;
+  d.decodeItem(0);
+  if (d.pos !== bytes.length) {
+    fail(`${bytes.length - d.pos} trailing bytes after the top-level item`, d.pos);
+  }
+  return { isMap, type: d.topType };
 }
 
 /**

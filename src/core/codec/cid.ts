@@ -146,10 +146,12 @@ export class Cid {
   }
 }
 
+// Node's native latin1 decoder accepts any Uint8Array; it builds these keys about twice as fast as
+// String.fromCharCode.apply, which is itself far faster than base32 (performance.md §2b).
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
 function bytesKey(bytes: Uint8Array): string {
-  // String.fromCharCode.apply on a typed array is far faster than base32 or a += loop
-  // (performance.md §2b); CIDs are ≤ 100 bytes so the argument count is safe.
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  return latin1Slice.call(bytes, 0, bytes.length);
 }
 
 /**

@@ -24,6 +24,7 @@ export {
 export {
   DEFAULT_CBOR_LIMITS,
   MAX_KEY_BYTES,
+  checkCborRecord,
   decodeCbor,
   decodeCborPrefix,
   encodeCbor,

@@ -147,8 +147,18 @@ export function parseMstNode(value: CborValue): ParsedMstNode {
   return { node: { left, entries }, warnings };
 }
 
-/** Keys are usually UTF-8 repo paths; anything else is shown escaped. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
+
+/** Keys are usually UTF-8 repo paths (and almost always ASCII); anything else is shown escaped. */
 export function keyToString(key: Uint8Array): string {
+  let ascii = true;
+  for (let i = 0; i < key.length; i++) {
+    if ((key[i] as number) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return latin1Slice.call(key, 0, key.length);
   try {
     return utf8Decoder.decode(key);
   } catch {

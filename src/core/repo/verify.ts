@@ -8,7 +8,7 @@
  * of every key, empty nodes, completeness, and every record's presence.
  */
 import { Cid } from '../codec/cid.js';
-import { decodeCbor, type CborMap, type CborValue } from '../codec/cbor.js';
+import { checkCborRecord, decodeCbor, type CborMap, type CborValue } from '../codec/cbor.js';
 import { readCar, type CarReadOptions } from '../codec/car.js';
 import { sha256, digestEquals, CODEC_DAG_CBOR, MH_SHA256 } from '../codec/cid.js';
 import type { PublicKey } from '../crypto/index.js';
@@ -116,6 +116,44 @@ function isNodeShaped(v: CborValue): boolean {
 }
 
 
+/** A 2-entry map whose first key is "e": the only shape an MST node can have (`{e, l}`). */
+function looksLikeNode(bytes: Uint8Array): boolean {
+  return bytes.length > 3 && bytes[0] === 0xa2 && bytes[1] === 0x61 && bytes[2] === 0x65;
+}
+
+/**
+ * Checks a record block with every DRISL rule without building it, keeping only its $type
+ * (interned: a million records share a handful of types) or why it is unusable.
+ */
+function classifyRecord(
+  key: string,
+  bytes: Uint8Array,
+  recordTypes: Map<string, number>,
+  recordProblems: Map<string, string>,
+  decodeFailures: Map<string, string>,
+  typeNames: string[],
+): void {
+  let checked: { isMap: boolean; type: string | undefined };
+  try {
+    checked = checkCborRecord(bytes);
+  } catch (err) {
+    decodeFailures.set(key, isAtcliError(err) ? err.message : String(err));
+    return;
+  }
+  if (!checked.isMap) {
+    recordProblems.set(key, 'record is not a map');
+    return;
+  }
+  const type = checked.type;
+  if (type !== undefined && type.length > 0) {
+    let index = typeNames.indexOf(type);
+    if (index < 0) index = typeNames.push(type) - 1;
+    recordTypes.set(key, index << 1);
+  } else {
+    recordProblems.set(key, 'record has no "$type" (a non-empty string)');
+  }
+}
+
 interface Frame {
   node: MstNode;
   layer: number;
@@ -153,10 +191,11 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   const decodeFailures = new Map<string, string>();
   const corrupt = new Set<string>();
   const nodeBytes = new Map<string, Uint8Array>();
-  // Per record block: its $type (interned: a million records share a handful of types), or why it is unusable.
-  const recordTypes = new Map<string, string>();
+  // Per record block: its $type as an index into `typeNames` (shifted left, low bit = referenced),
+  // or why it is unusable. One small integer per record keeps a million-record index compact.
+  const recordTypes = new Map<string, number>();
   const recordProblems = new Map<string, string>();
-  const typeNames = new Map<string, string>();
+  const typeNames: string[] = [];
   let rootCid: Cid | undefined;
   let commitBytes: Uint8Array | undefined;
   let carError: string | undefined;
@@ -192,30 +231,14 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
           recordProblems.set(key, `block uses codec 0x${cid.codec.toString(16)}, not dag-cbor`);
           continue;
         }
-        let value: CborValue;
-        try {
-          value = decodeCbor(block.bytes);
-        } catch (err) {
-          decodeFailures.set(key, isAtcliError(err) ? err.message : String(err));
+        const bytes = block.bytes;
+        if (looksLikeNode(bytes)) {
+          // Decoded (strictly) once, by the walk. A copy: the block is a view into a large input
+          // chunk that must not stay pinned.
+          nodeBytes.set(key, bytes.slice());
           continue;
         }
-        if (isNodeShaped(value)) {
-          // A copy: the block is a view into a large input chunk that must not stay pinned.
-          nodeBytes.set(key, block.bytes.slice());
-          continue;
-        }
-        if (!isMap(value)) {
-          recordProblems.set(key, 'record is not a map');
-          continue;
-        }
-        const type = value.$type;
-        if (typeof type === 'string' && type.length > 0) {
-          let interned = typeNames.get(type);
-          if (interned === undefined) typeNames.set(type, (interned = type));
-          recordTypes.set(key, interned);
-        } else {
-          recordProblems.set(key, `record has ${type === undefined ? 'no' : 'an invalid'} "$type"`);
-        }
+        classifyRecord(key, bytes, recordTypes, recordProblems, decodeFailures, typeNames);
       }
     }
     options.onProgress?.({ bytes: report.bytes, blocks: report.blocks });
@@ -273,7 +296,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
 
   // --- MST walk ---
   if (parsed) {
-    walkTree(parsed.commit.data, { nodeBytes, recordTypes, recordProblems, corrupt, decodeFailures }, options, report, check);
+    walkTree(parsed.commit.data, { nodeBytes, recordTypes, recordProblems, typeNames, corrupt, decodeFailures }, options, report, check);
   }
 
   // --- unreferenced blocks ---
@@ -326,8 +349,9 @@ async function checkSignature(
 
 interface BlockIndex {
   nodeBytes: Map<string, Uint8Array>;
-  recordTypes: Map<string, string>;
+  recordTypes: Map<string, number>;
   recordProblems: Map<string, string>;
+  typeNames: string[];
   corrupt: Set<string>;
   decodeFailures: Map<string, string>;
 }
@@ -349,7 +373,9 @@ function walkTree(
   const stack: Frame[] = [];
   let lastKey: Uint8Array | undefined;
   let crowded = 0;
-  const seenTypes = new Map<string, string>();
+  let distinctRecords = 0;
+  // Referenced blocks that are not usable records (rare): counted so they are not "unreferenced".
+  const badReferenced = new Set<string>();
 
   const load = (cid: Cid, expectedLayer: number | undefined, where: string): void => {
     const key = cid.key;
@@ -357,7 +383,7 @@ function walkTree(
     if (bytes === undefined) {
       if (blocks.corrupt.has(key)) structure.add(`MST node ${cid.toString()} ${where} fails its hash check`);
       else if (blocks.decodeFailures.has(key)) structure.add(`MST node ${cid.toString()} ${where} is not canonical DAG-CBOR: ${blocks.decodeFailures.get(key)}`);
-      else if (blocks.recordTypes.has(key) || blocks.recordProblems.has(key) || seenTypes.has(key)) structure.add(`block ${cid.toString()} ${where} should be an MST node but is not shaped like one`);
+      else if (blocks.recordTypes.has(key) || blocks.recordProblems.has(key)) structure.add(`block ${cid.toString()} ${where} should be an MST node but is not shaped like one`);
       else if (!options.partial) missing.add(`MST node ${cid.toString()} ${where} is missing`);
       options.onNode?.({ cid, layer: expectedLayer ?? -1, entries: 0, present: false });
       return;
@@ -438,17 +464,22 @@ function walkTree(
     report.records++;
     report.collections[collection] = (report.collections[collection] ?? 0) + 1;
     const key = entry.value.key;
-    // Visited records move to `seenTypes`, so distinct references are counted without another index.
-    let type = blocks.recordTypes.get(key);
-    if (type !== undefined) {
-      blocks.recordTypes.delete(key);
-      seenTypes.set(key, type);
-    } else type = seenTypes.get(key);
+    let state = blocks.recordTypes.get(key);
+    if (state === undefined && blocks.nodeBytes.has(key) && !blocks.recordProblems.has(key)) {
+      // A record that happens to be shaped like {e, l} was set aside as a node candidate.
+      classifyRecord(key, blocks.nodeBytes.get(key) as Uint8Array, blocks.recordTypes, blocks.recordProblems, blocks.decodeFailures, blocks.typeNames);
+      state = blocks.recordTypes.get(key);
+    }
+    if (state !== undefined && (state & 1) === 0) {
+      blocks.recordTypes.set(key, state | 1);
+      distinctRecords++;
+    }
+    const type = state === undefined ? undefined : blocks.typeNames[state >> 1];
     const problem = type === undefined ? blocks.recordProblems.get(key) : undefined;
+    if (problem !== undefined || blocks.decodeFailures.has(key)) badReferenced.add(key);
     if (type === undefined && problem === undefined) {
       if (blocks.corrupt.has(key)) recordProblems.add(`record ${path} (${entry.value.toString()}) fails its hash check`);
       else if (blocks.decodeFailures.has(key)) recordProblems.add(`record ${path} (${entry.value.toString()}) does not decode: ${blocks.decodeFailures.get(key)}`);
-      else if (blocks.nodeBytes.has(key)) recordProblems.add(`record ${path} (${entry.value.toString()}) is shaped like an MST node`);
       else if (!options.partial) missing.add(`record ${path} (${entry.value.toString()}) is missing`);
     } else if (problem !== undefined) {
       recordProblems.add(`record ${path} (${entry.value.toString()}): ${problem}`);
@@ -483,7 +514,7 @@ function walkTree(
     missing.count === 0,
     missing.count === 0 ? (options.partial ? 'partial CAR: absent blocks allowed' : 'every MST node and record block is present') : missing.summary(),
   );
-  report.distinctRecordBlocks = seenTypes.size;
+  report.distinctRecordBlocks = distinctRecords + badReferenced.size;
   check('records', recordProblems.count === 0, recordProblems.count === 0 ? `${report.records} records decode as canonical DAG-CBOR maps with a $type` : recordProblems.summary());
   if (typeMismatch.count > 0) check('record types', false, `${typeMismatch.count} record${typeMismatch.count > 1 ? 's have' : ' has'} a $type other than its collection: ${typeMismatch.summary()}`, 'warning');
   if (crowded > 0) check('node size', false, `${crowded} MST node${crowded > 1 ? 's hold' : ' holds'} more than ${warnEntries} entries (possible key mining)`, 'warning');
