@@ -42,6 +42,7 @@ const GROUPS: CommandGroup[] = [
   { name: 'resolve', description: 'resolve a handle or DID: DID document, PDS, signing key, handle verified both ways', load: async () => (await import('./tree/identity.js')).registerResolveCommand },
   { name: 'repo', description: 'export, verify and explore repositories (CAR files or live accounts)', load: async () => (await import('./tree/repo.js')).registerRepoCommands },
   { name: 'record', description: 'read, list and write individual records (writes use the logged-in account)', load: async () => (await import('./tree/record.js')).registerRecordCommands },
+  { name: 'plc', description: 'did:plc identities: history, data, verification; build, sign and submit operations (every check done locally first)', load: async () => (await import('./tree/plc.js')).registerPlcCommands },
   { name: 'lex', description: 'Lexicon schemas: lint them, validate records against them, scaffold new ones, compare versions', load: async () => (await import('./tree/lex.js')).registerLexCommands },
   { name: 'account', description: 'log in and manage accounts', load: async () => (await import('./tree/account.js')).registerAccountCommands },
   { name: 'key', description: 'generate and inspect atproto keys (k256, p256)', load: async () => (await import('./tree/key.js')).registerKeyCommands },
