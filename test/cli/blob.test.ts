@@ -1,0 +1,259 @@
+// `atcli blob` through the built binary, against a fake PDS + PLC directory on loopback that can
+// misbehave per blob (wrong bytes, 429 + Retry-After, a dropped connection).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN, cliEnv, expectNoStack, runCli, stderrJsonError, stdoutJson, tempDir, type CliResult } from './run-cli.js';
+import { makeBlob, startFakeBlobPds, type FakeBlob, type FakeBlobPds } from '../core/blob/fake-blob-pds.js';
+import { cidForRaw } from '../../src/core/codec/index.js';
+
+const MIMES = ['image/png', 'image/jpeg', 'video/mp4', 'application/json', 'text/plain'];
+const dir = tempDir('atcli-blob-cli-');
+const blobNames = (d: string): string[] => (existsSync(d) ? readdirSync(d).filter((n) => !n.endsWith('.json') && !n.startsWith('.')).sort() : []);
+const hidden = (d: string): string[] => (existsSync(d) ? readdirSync(d).filter((n) => n.startsWith('.')) : []);
+
+interface SyncJson {
+  did: string;
+  dir: string;
+  total: number;
+  downloaded: number;
+  skipped: number;
+  failed: Array<{ cid: string; error: string; code: string }>;
+  bytes: number;
+}
+
+describe('atcli blob sync / ls / get against a fake PDS', () => {
+  let pds: FakeBlobPds;
+  let blobs: FakeBlob[];
+  let flags: string[];
+
+  beforeAll(async () => {
+    blobs = Array.from({ length: 10 }, (_, i) => makeBlob(100 + i, 2000 + i * 20_000, MIMES[i % MIMES.length]));
+    pds = await startFakeBlobPds(blobs);
+    flags = ['--dev', '--plc', pds.url, '--timeout', '5'];
+  });
+  afterAll(async () => {
+    await pds.close();
+  });
+
+  it('wrong bytes for one CID: exit 1, the CID is named, nothing is stored under it; the rest are verified with their MIME types', async () => {
+    const bad = blobs[4]!;
+    pds.misbehave.set(bad.cid, { kind: 'wrong-bytes' });
+    const out = join(dir, 'wrong');
+    const r = await runCli([...flags, 'blob', 'sync', pds.did, out, '--retries', '1']);
+    expect(r.code, r.stderr).toBe(1);
+    expectNoStack(r);
+    expect(r.stdout).toContain('9 downloaded');
+    expect(r.stdout).toContain('1 FAILED');
+    expect(r.stderr).toContain('error: 1 of 10 blobs failed after retries');
+    expect(r.stderr).toContain(bad.cid);
+    expect(r.stderr).toContain('do not match its CID');
+    expect(blobNames(out)).toEqual(blobs.filter((b) => b !== bad).map((b) => b.cid).sort());
+    expect(readdirSync(out).filter((n) => n.includes(bad.cid))).toEqual([]);
+    expect(hidden(out)).toEqual([]);
+    for (const b of blobs.filter((x) => x !== bad)) {
+      expect(Buffer.compare(readFileSync(join(out, b.cid)), b.bytes)).toBe(0);
+      expect(JSON.parse(readFileSync(join(out, `${b.cid}.json`), 'utf8'))).toEqual({ mimeType: b.mimeType, size: b.bytes.length });
+    }
+
+    const j = await runCli([...flags, 'blob', 'sync', pds.did, out, '--retries', '0', '--json']);
+    expect(j.code).toBe(1);
+    const res = stdoutJson<SyncJson>(j);
+    expect(res).toMatchObject({ did: pds.did, total: 10, downloaded: 0, skipped: 9, bytes: 0 });
+    expect(res.failed).toEqual([expect.objectContaining({ cid: bad.cid, code: 'BlobHashMismatch' })]);
+    const err = stderrJsonError(j) as { code: string; details?: { failed?: string[] } };
+    expect(err.code).toBe('BlobSyncIncomplete');
+    expect(err.details?.failed).toEqual([bad.cid]);
+    pds.misbehave.delete(bad.cid);
+  });
+
+  it('429 with Retry-After and a connection dropped mid-body are retried; then a second run downloads nothing', async () => {
+    pds.requests.clear();
+    pds.misbehave.set(blobs[1]!.cid, { kind: 'rate-limit', times: 1, seconds: 1 });
+    pds.misbehave.set(blobs[7]!.cid, { kind: 'drop', times: 1 });
+    const out = join(dir, 'retry');
+    const r = await runCli([...flags, 'blob', 'sync', pds.did, out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const total = blobs.reduce((s, b) => s + b.bytes.length, 0);
+    expect(stdoutJson<SyncJson>(r)).toEqual({ did: pds.did, dir: out, total: 10, downloaded: 10, skipped: 0, failed: [], bytes: total });
+    expect(pds.requests.get(blobs[1]!.cid)).toBe(2);
+    expect(pds.requests.get(blobs[7]!.cid)).toBe(2);
+    const times = pds.times.get(blobs[1]!.cid)!;
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
+    expect(hidden(out)).toEqual([]);
+
+    const again = await runCli([...flags, 'blob', 'sync', pds.did, out, '--json']);
+    expect(stdoutJson<SyncJson>(again)).toMatchObject({ total: 10, downloaded: 0, skipped: 10, failed: [], bytes: 0 });
+    const human = await runCli([...flags, 'blob', 'sync', pds.did, out]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^✓ 10 blobs of did:plc:\S+ in .*: 0 downloaded \(0 B\), 10 already present, all verified$/m);
+    pds.misbehave.clear();
+  });
+
+  it('the default folder is ./<did>-blobs (":" as "_"); bad options and a file as folder are usage errors', async () => {
+    const cwd = tempDir('atcli-blob-cwd-');
+    const r = await new Promise<CliResult>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...flags, 'blob', 'sync', pds.did, '--json'], { cwd, env: cliEnv() });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(stdoutJson<SyncJson>(r).dir).toBe('did_plc_ewvi7nxzyoun6zhxrhs64oiz-blobs');
+    expect(blobNames(join(cwd, 'did_plc_ewvi7nxzyoun6zhxrhs64oiz-blobs'))).toHaveLength(10);
+
+    for (const bad of ['0', '33', 'x', '1.5']) {
+      const u = await runCli([...flags, 'blob', 'sync', pds.did, join(dir, 'u'), '--concurrency', bad]);
+      expect(u.code, bad).toBe(2);
+      expect(u.stderr).toContain('--concurrency');
+    }
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const f = await runCli([...flags, 'blob', 'sync', pds.did, file]);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toContain('not a folder');
+  });
+
+  it('Ctrl-C during sync: exit 130, finished blobs kept, no partial file, the resume command printed; rerunning finishes', async () => {
+    pds.delayMs = 150;
+    const out = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [BIN, ...flags, 'blob', 'sync', pds.did, out, '--concurrency', '2'], { env: cliEnv() });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const deadline = Date.now() + 10_000;
+    while (blobNames(out).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await exited;
+    pds.delayMs = 0;
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/blob sync interrupted after \d+ of 10 blobs/);
+    expect(stderr).toContain(`hint: resume with: atcli blob sync ${pds.did} ${out} --concurrency 2`);
+    expectNoStack({ code, signal: null, stdout: '', stderr });
+    const kept = blobNames(out);
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    expect(kept.length).toBeLessThan(10);
+    expect(hidden(out)).toEqual([]);
+    for (const c of kept) expect(cidForRaw(readFileSync(join(out, c))).toString()).toBe(c);
+
+    const again = await runCli([...flags, 'blob', 'sync', pds.did, out, '--json']);
+    expect(again.code).toBe(0);
+    expect(stdoutJson<SyncJson>(again)).toMatchObject({ total: 10, skipped: kept.length, downloaded: 10 - kept.length, failed: [] });
+  });
+
+  it('blob ls: one CID per line; NDJSON rows {cid}', async () => {
+    const r = await runCli([...flags, 'blob', 'ls', pds.did]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(blobs.map((b) => b.cid).sort());
+    const j = await runCli([...flags, 'blob', 'ls', pds.did, '--json']);
+    expect(j.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(blobs.map((b) => ({ cid: b.cid })).sort((a, b) => (a.cid < b.cid ? -1 : 1)));
+  });
+
+  it('blob get: verified to a file (no overwrite without --force), to piped stdout, or as JSON $bytes', async () => {
+    const b = blobs[3]!;
+    const file = join(dir, 'got.bin');
+    const r = await runCli([...flags, 'blob', 'get', pds.did, b.cid, '-o', file, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(stdoutJson(r)).toEqual({ cid: b.cid, mimeType: b.mimeType, size: b.bytes.length, path: file, verified: true });
+    expect(Buffer.compare(readFileSync(file), b.bytes)).toBe(0);
+    const again = await runCli([...flags, 'blob', 'get', pds.did, b.cid, '-o', file]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--force');
+    expect((await runCli([...flags, 'blob', 'get', pds.did, b.cid, '-o', file, '--force'])).code).toBe(0);
+
+    const piped = await new Promise<Buffer>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...flags, 'blob', 'get', pds.did, b.cid], { env: cliEnv() });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      child.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+    expect(Buffer.compare(piped, b.bytes)).toBe(0);
+
+    const j = await runCli([...flags, 'blob', 'get', pds.did, b.cid, '--json']);
+    const got = stdoutJson<{ cid: string; mimeType: string; size: number; bytes: { $bytes: string } }>(j);
+    expect(Buffer.compare(Buffer.from(got.bytes.$bytes, 'base64'), b.bytes)).toBe(0);
+    expect(got.mimeType).toBe(b.mimeType);
+  });
+
+  it('blob get: wrong bytes exit 3 and write nothing; a missing blob exits 4; a bad CID exits 2', async () => {
+    const b = blobs[2]!;
+    pds.misbehave.set(b.cid, { kind: 'wrong-bytes' });
+    const file = join(dir, 'never.bin');
+    const r = await runCli([...flags, 'blob', 'get', pds.did, b.cid, '-o', file]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('do not match its CID');
+    expect(existsSync(file)).toBe(false);
+    pds.misbehave.set(b.cid, { kind: 'missing' });
+    const nf = await runCli([...flags, 'blob', 'get', pds.did, b.cid, '-o', file, '--json']);
+    expect(nf.code).toBe(4);
+    expect(stderrJsonError(nf).code).toBe('BlobNotFound');
+    pds.misbehave.delete(b.cid);
+    for (const bad of ['nonsense', 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm']) {
+      const u = await runCli([...flags, 'blob', 'get', pds.did, bad, '-o', file]);
+      expect(u.code, bad).toBe(2);
+      expect(u.stderr).toContain('blob CID');
+    }
+  });
+});
+
+describe('atcli blob compute / upload (offline parts)', () => {
+  const png = new Uint8Array(5000);
+  png.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const pngFile = join(dir, 'picture.dat');
+  writeFileSync(pngFile, png);
+
+  it('compute prints the blob reference JSON (MIME type detected, or --mime-type)', async () => {
+    const r = await runCli(['blob', 'compute', pngFile]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ $type: 'blob', ref: { $link: cidForRaw(png).toString() }, mimeType: 'image/png', size: 5000 });
+    const t = join(dir, 'notes.txt');
+    writeFileSync(t, 'hello');
+    expect(JSON.parse((await runCli(['blob', 'compute', t, '--json'])).stdout)).toMatchObject({ mimeType: 'text/plain', size: 5 });
+    expect(JSON.parse((await runCli(['blob', 'compute', t, '--mime-type', 'text/markdown'])).stdout)).toMatchObject({ mimeType: 'text/markdown' });
+    const bad = await runCli(['blob', 'compute', t, '--mime-type', 'markdown']);
+    expect(bad.code).toBe(2);
+    const missing = await runCli(['blob', 'compute', join(dir, 'absent')]);
+    expect(missing.code).toBe(2);
+    expectNoStack(missing);
+  });
+
+  it('upload --dry-run prints the reference it would upload; upload needs a login', async () => {
+    const dry = await runCli(['--dry-run', 'blob', 'upload', pngFile]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ ref: { $link: cidForRaw(png).toString() }, mimeType: 'image/png' });
+    expect(dry.stderr).toContain('dry run');
+    const r = await runCli(['blob', 'upload', pngFile, '--json']);
+    expect(r.code).toBe(5);
+    expect(stderrJsonError(r).code).toBe('NotLoggedIn');
+  });
+
+  it('upload sends the Content-Type, prints the PDS reference, warns when the PDS changed the MIME type, exits 3 on a wrong reference', async () => {
+    const pds = await startFakeBlobPds([]);
+    const env = { ATCLI_IDENTIFIER: pds.did, ATCLI_PASSWORD: 'x', ATCLI_PDS_URL: pds.url };
+    const r = await runCli(['--dev', '--plc', pds.url, 'blob', 'upload', pngFile], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(pds.uploads.map((u) => u.contentType)).toEqual(['image/png']);
+    expect(Buffer.compare(pds.uploads[0]!.bytes, png)).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ $type: 'blob', ref: { $link: cidForRaw(png).toString() }, mimeType: 'image/png', size: 5000 });
+
+    const w = await runCli(['--dev', '--plc', pds.url, 'blob', 'upload', pngFile, '--mime-type', 'image/webp'], { env });
+    expect(pds.uploads[1]!.contentType).toBe('image/webp');
+    expect(JSON.parse(w.stdout)).toMatchObject({ mimeType: 'image/webp' });
+
+    pds.uploadAnswer = (bytes) => ({ blob: { $type: 'blob', ref: { $link: cidForRaw(bytes).toString() }, mimeType: 'application/octet-stream', size: bytes.length } });
+    const changed = await runCli(['--dev', '--plc', pds.url, 'blob', 'upload', pngFile], { env });
+    expect(changed.code).toBe(0);
+    expect(changed.stderr).toContain('recorded the MIME type as application/octet-stream (sent image/png)');
+
+    pds.uploadAnswer = (bytes) => ({ blob: { $type: 'blob', ref: { $link: cidForRaw(bytes.subarray(1)).toString() }, mimeType: 'image/png', size: bytes.length } });
+    const wrong = await runCli(['--dev', '--plc', pds.url, 'blob', 'upload', pngFile, '--json'], { env });
+    expect(wrong.code).toBe(3);
+    expect(stderrJsonError(wrong).code).toBe('BlobRefMismatch');
+    expect(wrong.stdout).toBe('');
+    await pds.close();
+  });
+});
