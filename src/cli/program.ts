@@ -44,6 +44,7 @@ const GROUPS: CommandGroup[] = [
   { name: 'record', description: 'read, list and write individual records (writes use the logged-in account)', load: async () => (await import('./tree/record.js')).registerRecordCommands },
   { name: 'plc', description: 'did:plc identities: history, data, verification; build, sign and submit operations (every check done locally first)', load: async () => (await import('./tree/plc.js')).registerPlcCommands },
   { name: 'lex', description: 'Lexicon schemas: lint them, validate records against them, scaffold new ones, compare versions', load: async () => (await import('./tree/lex.js')).registerLexCommands },
+  { name: 'firehose', description: 'tail, filter, verify and record com.atproto.sync.subscribeRepos from a relay or any PDS', load: async () => (await import('./tree/firehose.js')).registerFirehoseCommands },
   { name: 'account', description: 'log in and manage accounts', load: async () => (await import('./tree/account.js')).registerAccountCommands },
   { name: 'blob', description: "an account's blobs (media): list, verified incremental sync to a folder, get, upload, compute a blob reference", load: async () => (await import('./tree/blob.js')).registerBlobCommands },
   { name: 'key', description: 'generate and inspect atproto keys (k256, p256)', load: async () => (await import('./tree/key.js')).registerKeyCommands },

@@ -1,6 +1,7 @@
 /**
  * Firehose (`com.atproto.sync.subscribeRepos`) core: frame decoding, typed events, sync 1.1
- * inversion and event verification. Pure functions over bytes: no I/O, no printing.
+ * inversion and event verification (pure functions over bytes); the subscriber (WebSocket,
+ * reconnect, cursor file), the pipeline shared by tail and replay, and recordings. No printing.
  */
 export {
   DEFAULT_MAX_FRAME_BYTES,
@@ -54,3 +55,37 @@ export {
   type VerifyEventOptions,
 } from './verify.js';
 export { IncompleteProofError, InvalidMstError, MutableMst, type MstBlockSource, type MutableMstOptions } from '../repo/mst-edit.js';
+export {
+  SUBSCRIBE_REPOS_PATH,
+  inspectFrame,
+  readCursorFile,
+  subscribe,
+  subscribeReposUrl,
+  writeCursorFile,
+  type BackoffOptions,
+  type InboundFrame,
+  type SavedCursor,
+  type SubscribeOptions,
+  type SubscribeResult,
+  type SubscriberNotice,
+} from './subscriber.js';
+export {
+  EVENT_KINDS,
+  FirehosePipeline,
+  type AccountView,
+  type CommitView,
+  type EventKind,
+  type EventView,
+  type Failure,
+  type IdentityView,
+  type InfoView,
+  type KeyResolver,
+  type KeyResult,
+  type OpRow,
+  type OpSummary,
+  type PipelineOptions,
+  type PipelineOutput,
+  type PipelineStats,
+  type SyncView,
+} from './pipeline.js';
+export { FrameRecorder, RECORDING_MAGIC, readRecording, type RecordingEntry } from './record.js';
