@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDnsServer, type TestDnsServer } from '../core/identity/dns-server.js';
 import { BIN, cliEnv, expectNoStack, runCli, stderrJsonError, stdoutJson, tempDir, type CliResult } from './run-cli.js';
 
 const SHIPPED = fileURLToPath(new URL('../../lexicons/', import.meta.url));
@@ -136,7 +137,7 @@ describe('atcli lex lint', () => {
   });
 
   it('help shows examples', async () => {
-    for (const cmd of ['lint', 'validate', 'new', 'diff', 'breaking', 'rules']) {
+    for (const cmd of ['lint', 'validate', 'new', 'diff', 'breaking', 'rules', 'resolve', 'pull', 'publish', 'status', 'check-dns']) {
       const r = await runCli(['lex', cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Examples:');
@@ -331,5 +332,114 @@ describe('atcli lex diff / breaking', () => {
     expect(r.code).toBe(3);
     expect(stderrJsonError(r).code).toBe('InvalidLexicon');
     expectNoStack(r);
+  });
+});
+
+describe('atcli lex resolve / pull / publish / status / check-dns (offline and local DNS)', () => {
+  const DID = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz';
+  let dns: TestDnsServer;
+  let dir: string;
+  beforeAll(async () => {
+    dns = await startDnsServer({ '_lexicon.cal.example.com': [[`did=${DID}`]], '_lexicon.other.example.com': [['did=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa']] });
+    dir = join(tempDir('atcli-lexnet-'), 'lexicons');
+    write(dir, 'com/example/cal/event.json', { lexicon: 1, id: 'com.example.cal.event', defs: { main: { type: 'token', description: 'An event type.' } } });
+    write(dir, 'com/example/other/thing.json', { lexicon: 1, id: 'com.example.other.thing', defs: { main: { type: 'token', description: 'A thing.' } } });
+    write(dir, 'com/example/nodns/item.json', { lexicon: 1, id: 'com.example.nodns.item', defs: { main: { type: 'token', description: 'An item.' } } });
+  });
+  afterAll(async () => {
+    await dns.close();
+  });
+  const net = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => runCli(['--dns-server', dns.server, '--timeout', '5', 'lex', ...args], { env });
+
+  it('check-dns: one row per authority; exit 4 with the record to add when one is missing', async () => {
+    const r = await net(['check-dns', '--lexicons', dir, '--did', DID]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toContain(`✓ _lexicon.cal.example.com → ${DID} (1 schema)`);
+    expect(r.stdout).toContain(`add: _lexicon.nodns.example.com. TXT "did=${DID}"`);
+    expect(r.stdout).toMatch(/✗ _lexicon.other.example.com: mismatch/);
+    expect(r.stdout).toContain(`set: _lexicon.other.example.com. TXT "did=${DID}"`);
+    expect(r.stderr).toMatch(/3 authorities: 1 ok, 1 missing, 1 wrong/);
+    const json = await net(['check-dns', '--lexicons', dir, '--json']);
+    expect(json.code).toBe(4);
+    const rows = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; status: string; record: string | null; expected: string | null });
+    expect(rows.map((x) => [x.name, x.status])).toEqual([
+      ['_lexicon.cal.example.com', 'ok'],
+      ['_lexicon.nodns.example.com', 'missing'],
+      ['_lexicon.other.example.com', 'ok'],
+    ]);
+    expect(rows[1]!.record).toBe('_lexicon.nodns.example.com. TXT "did=<DID of the publishing account>"');
+    // Only the authorities themselves were asked, never a parent or child domain.
+    expect([...new Set(dns.queries)].sort()).toEqual(['_lexicon.cal.example.com', '_lexicon.nodns.example.com', '_lexicon.other.example.com']);
+  });
+
+  it('check-dns exits 3 when a record names another DID, 0 when all match', async () => {
+    const r = await net(['check-dns', join(dir, 'com/example/other'), '--did', DID]);
+    expect(r.code).toBe(3);
+    const ok = await net(['check-dns', join(dir, 'com/example/cal'), '--did', DID, '--json']);
+    expect(ok.code).toBe(0);
+    expect(await net(['check-dns', '--lexicons', dir, '--did', 'did:nope'])).toMatchObject({ code: 2 });
+  });
+
+  it('resolve: an invalid NSID is a usage error; no _lexicon record exits 4 with a hint', async () => {
+    const bad = await net(['resolve', 'not-an-nsid', '--json']);
+    expect(bad.code).toBe(2);
+    expect(stderrJsonError(bad).code).toBe('InvalidNsid');
+    const none = await net(['resolve', 'com.example.nodns.item']);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toMatch(/error: no Lexicon authority record: .*_lexicon\.nodns\.example\.com/);
+    expect(none.stderr).toMatch(/hint: .*_lexicon\.nodns\.example\.com TXT "did=/);
+    expectNoStack(none);
+  });
+
+  it('status: schemas whose authority does not resolve are reported as unresolved (exit 0)', async () => {
+    const r = await net(['status', join(dir, 'com/example/nodns'), '--json']);
+    expect(r.code).toBe(0);
+    const row = JSON.parse(r.stdout.trim()) as { nsid: string; status: string; detail: string; localCid: string };
+    expect(row).toMatchObject({ nsid: 'com.example.nodns.item', status: 'unresolved' });
+    expect(row.detail).toMatch(/_lexicon\.nodns\.example\.com/);
+    expect(row.localCid).toMatch(/^bafyrei/);
+  });
+
+  it('diff and breaking with one schema compare with the published version (exit 4 when it does not resolve)', async () => {
+    const d = await net(['diff', join(dir, 'com/example/nodns/item.json')]);
+    expect(d.code).toBe(4);
+    const b = await net(['breaking', 'com.example.nodns.item', '--lexicons', dir, '--json']);
+    expect(b.code).toBe(4);
+    expect(stderrJsonError(b).code).toBe('LexiconAuthorityNotFound');
+    const missing = await net(['breaking', 'com.example.nodns.absent', '--lexicons', dir]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no local file for com\.example\.nodns\.absent/);
+  });
+
+  it('pull: bad targets are usage errors; nothing to pull without targets or a lock; --frozen needs a lock', async () => {
+    for (const t of ['com.*', 'nope', 'com..example.*']) {
+      const r = await net(['pull', t, '--lexicons', dir]);
+      expect(r.code, t).toBe(2);
+    }
+    const empty = join(tempDir('atcli-pull-'), 'lexicons');
+    const none = await net(['pull', '--lexicons', empty, '--json']);
+    expect(none.code).toBe(2);
+    expect(stderrJsonError(none).code).toBe('NothingToPull');
+    const frozen = await net(['pull', 'com.example.cal.event', '--frozen', '--lexicons', empty, '--json']);
+    expect(frozen.code).toBe(3);
+    expect(stderrJsonError(frozen).code).toBe('LockMissing');
+    const broken = tempDir('atcli-pull-');
+    writeFileSync(join(broken, 'lexicons.lock.json'), '{"version": 7}');
+    const bad = await net(['pull', '--lexicons', join(broken, 'lexicons'), '--json']);
+    expect(bad.code).toBe(3);
+    expect(stderrJsonError(bad).code).toBe('InvalidLockFile');
+  });
+
+  it('publish: not logged in exits 5; a missing folder or a bad plan is reported before any network use', async () => {
+    const r = await net(['publish', '--lexicons', dir]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/hint: run "atcli account login"/);
+    const nodir = await net(['publish', '--lexicons', join(dir, 'nope')]);
+    expect(nodir.code).toBe(2);
+    const planFile = join(tempDir('atcli-plan-'), 'plan.json');
+    writeFileSync(planFile, 'not json');
+    const badPlan = await net(['publish', '--lexicons', dir, '--plan', planFile, '--json']);
+    expect(badPlan.code).toBe(2);
+    expect(stderrJsonError(badPlan).code).toBe('InvalidPlan');
   });
 });

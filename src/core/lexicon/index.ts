@@ -1,7 +1,9 @@
 /**
  * Lexicon support (spec: lexicon): the schema model, schema validation, a catalog that resolves
  * references across files, record validation, lint rules and evolution (breaking-change) rules,
- * templates, and file helpers. Offline only; resolution over the network lives elsewhere.
+ * templates, and file helpers. Offline only: resolution, pulling and publishing over the network
+ * (DNS `_lexicon` TXT → DID → PDS → verified `com.atproto.lexicon.schema` record) are in
+ * `network.ts`, so offline commands load none of the network code.
  */
 export * from './types.js';
 export { formatPath, joinPath, locate, parentPath, parseJsonText } from './json.js';
@@ -36,3 +38,4 @@ export {
   writeLexiconFile,
 } from './files.js';
 export type { FileFinding, JsonSyntaxProblem, LexiconFile, LintFilesOptions, LintReport, LoadDirResult, WriteLexiconOptions, WrittenLexicon } from './files.js';
+export { referencedNsids } from './refs.js';

@@ -44,3 +44,31 @@ export function splitRef(full: string): { nsid: string; name: string } {
 export function refTo(nsid: string, name: string): string {
   return name === 'main' ? nsid : `${nsid}#${name}`;
 }
+
+/**
+ * NSIDs of the other Lexicons a document depends on: the targets of its `ref`s and union
+ * members (what validating data against it needs), sorted, without the document's own id.
+ */
+export function referencedNsids(doc: { id: string; defs: unknown }): string[] {
+  const out = new Set<string>();
+  const add = (ref: unknown): void => {
+    if (typeof ref !== 'string' || ref.startsWith('#') || checkRef(ref) !== null) return;
+    const { nsid } = splitRef(expandRef(ref, doc.id));
+    if (nsid !== doc.id) out.add(nsid);
+  };
+  const seen = new Set<unknown>();
+  const walk = (node: unknown, depth: number): void => {
+    if (typeof node !== 'object' || node === null || depth > 64 || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, depth + 1);
+      return;
+    }
+    const o = node as Record<string, unknown>;
+    if (o.type === 'ref') add(o.ref);
+    if (o.type === 'union' && Array.isArray(o.refs)) for (const r of o.refs) add(r);
+    for (const v of Object.values(o)) walk(v, depth + 1);
+  };
+  walk(doc.defs, 0);
+  return [...out].sort();
+}
