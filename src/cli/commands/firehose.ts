@@ -242,6 +242,7 @@ export async function firehoseTailCommand({ ctx, opts }: CommandRun): Promise<nu
       ...(flags.cursor !== undefined ? { cursor: flags.cursor } : {}),
       ...(cursorFile !== undefined ? { cursorFile } : {}),
       allowInsecure: ctx.dev,
+      http: await ctx.httpConfig(),
       signal: ctx.signal,
       connectTimeoutMs: ctx.timeoutMs,
       onNotice: (n) => {

@@ -33,6 +33,7 @@ import { Agent, WebSocket } from 'undici';
 import { decodeCborPrefix } from '../codec/cbor.js';
 import { isAtcliError, runtime, usage, type AtcliError } from '../errors.js';
 import { isLoopbackHostname } from '../net/address.js';
+import { webSocketDispatcher, type HttpConfig } from '../net/http.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { MAX_SEQ_EXCLUSIVE } from './events.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameError, decodeFrame, isMap, type Frame } from './frame.js';
@@ -241,6 +242,8 @@ export interface SubscribeOptions {
   saveEveryMs?: number;
   /** `ws://` to non-loopback hosts (dev mode). */
   allowInsecure?: boolean;
+  /** Network policy shared with every HTTP request: connect-time address checks and --connect-to rules. */
+  http?: Pick<HttpConfig, 'allowPrivateNetwork' | 'connectTo' | 'timeoutMs'>;
   signal?: AbortSignal;
   /** Frame cap (default 5,000,000 bytes). */
   maxFrameBytes?: number;
@@ -490,7 +493,9 @@ export async function subscribe(options: SubscribeOptions): Promise<SubscribeRes
   const saver = options.cursorFile !== undefined
     ? new CursorSaver(options.cursorFile, url, options.saveEveryEvents ?? 1000, options.saveEveryMs ?? 5000, (message) => notice({ type: 'cursor-save-failed', message }))
     : undefined;
-  const agent = new Agent({ webSocket: { maxPayloadSize: transportMaxBytes } });
+  const agent = options.http
+    ? webSocketDispatcher(options.http, url, transportMaxBytes)
+    : new Agent({ webSocket: { maxPayloadSize: transportMaxBytes } });
   const result = (reason: SubscribeResult['reason']): SubscribeResult => ({ reason, cursor: lastSeq ?? startCursor, connections, duplicates, overflows });
 
   try {

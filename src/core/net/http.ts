@@ -159,7 +159,7 @@ function checkAddress(policy: Policy, address: string): boolean {
   return policy.allowLoopback && isLoopbackAddress(address);
 }
 
-function makeAgent(policy: Policy): Agent {
+function makeAgent(policy: Policy, webSocket?: { maxPayloadSize: number }): Agent {
   const guardedLookup = (
     hostname: string,
     options: { all?: boolean; family?: number | string; hints?: number },
@@ -204,7 +204,7 @@ function makeAgent(policy: Policy): Agent {
       callback,
     );
   };
-  return new Agent({ connect: connector, connections: 16 });
+  return new Agent({ connect: connector, connections: 16, ...(webSocket ? { webSocket } : {}) });
 }
 
 function agentFor(policy: Policy): Agent {
@@ -215,6 +215,28 @@ function agentFor(policy: Policy): Agent {
     agents.set(key, a);
   }
   return a;
+}
+
+/**
+ * A dispatcher for undici's WebSocket with the same connect-time address checks and
+ * `--connect-to` rules as every HTTP request; `ws://` counts as `http://` (loopback only unless
+ * allowPrivateNetwork). The caller owns it: `destroy()` it when the subscription ends.
+ */
+export function webSocketDispatcher(
+  config: Pick<HttpConfig, 'allowPrivateNetwork' | 'connectTo' | 'timeoutMs'>,
+  url: string,
+  maxPayloadSize: number,
+): Agent {
+  const u = new URL(url);
+  return makeAgent(
+    {
+      allowPrivateNetwork: config.allowPrivateNetwork,
+      allowLoopback: (u.protocol === 'ws:' || u.protocol === 'http:') && isLoopbackHostname(u.hostname),
+      connectTo: config.connectTo,
+      connectTimeoutMs: config.timeoutMs,
+    },
+    { maxPayloadSize },
+  );
 }
 
 /** Close every agent so the process can exit. Safe to call more than once. */
