@@ -14,7 +14,6 @@ import {
   buildErrors,
   buildGenesis,
   buildUpdate,
-  checkNextOperation,
   checkOperationCid,
   checkOperationForBuild,
   diffOperationData,
@@ -34,9 +33,7 @@ import {
   verifyOperationSignature,
   withoutSig,
   type AnyOperation,
-  type AuditLogVerification,
   type BuildIssue,
-  type Operation,
   type OperationData,
   type PlcChange,
   type PlcUpdateEdits,
@@ -50,6 +47,16 @@ import {
   parseExportCursor,
   type ExportCursor,
 } from '../../core/plc/directory.js';
+import {
+  checkSubmission,
+  fetchVerifiedLog,
+  judgementTime,
+  operationInLog,
+  operationLabel,
+  refusal,
+  requireValidLog,
+  submitChecked,
+} from '../../core/plc/submit.js';
 
 /** Operations are at most a few KiB; anything bigger is not an operation. */
 const OPERATION_FILE_MAX_BYTES = 256 * 1024;
@@ -158,15 +165,6 @@ async function loadPrivateKey(ctx: Context, opts: Record<string, unknown>, promp
   return parseKeyText(text, keyType, 'the key entered');
 }
 
-function refusal(code: string, message: string, problems: readonly string[] = [], hint?: string): AtcliError {
-  const list = problems.map(redactSecrets);
-  const full = list.length === 1 ? `${message}: ${list[0]}` : list.length > 1 ? `${message} (${list.length} problems):` : message;
-  return invalid(code, redactSecrets(full), {
-    ...(hint !== undefined ? { hint } : {}),
-    ...(list.length > 1 ? { details: { problems: list } } : list.length === 1 ? { details: { problem: list[0] } } : {}),
-  });
-}
-
 /** Build-check issues: warnings are printed, errors refuse the operation. */
 function enforceBuildCheck(ctx: Context, issues: readonly BuildIssue[], what: string, hint?: string): void {
   for (const w of issues.filter((i) => i.level === 'warning')) ctx.warn(`${w.field === '' ? '' : `${w.field}: `}${w.message}`);
@@ -194,54 +192,6 @@ function printChanges(ctx: Context, title: string, changes: readonly PlcChange[]
 
 function operationJson(op: AnyOperation): string {
   return `${JSON.stringify(op, null, 2)}\n`;
-}
-
-function label(index: number | undefined, cid: string): string {
-  return index === undefined ? cid : `operation #${index} (${cid})`;
-}
-
-interface FetchedLog {
-  entries: unknown[];
-  verification: AuditLogVerification;
-}
-
-async function fetchVerifiedLog(client: PlcDirectoryClient, did: string): Promise<FetchedLog> {
-  const entries = await client.getAuditLog(did);
-  return { entries, verification: verifyAuditLog(did, entries) };
-}
-
-/** The operation with CID `cid` in an audit log (strictly parsed), when it is there. */
-function operationInLog(log: FetchedLog, cid: string): { index: number; op: Operation } | undefined {
-  const report = log.verification.operations.find((r) => r.cid === cid);
-  if (report === undefined) return undefined;
-  const entry = log.entries[report.index] as { operation?: unknown } | undefined;
-  try {
-    return { index: report.index, op: parseOperation(entry?.operation) };
-  } catch {
-    return undefined;
-  }
-}
-
-function requireValidLog(log: FetchedLog, did: string, force = false, ctx?: Context): void {
-  if (log.verification.valid) return;
-  const problems = log.verification.problems;
-  if (force && ctx !== undefined) {
-    ctx.warn(`the audit log of ${did} does not verify (${problems.length} problem${problems.length === 1 ? '' : 's'}); continuing because of --force`);
-    return;
-  }
-  throw refusal('AuditLogInvalid', `the audit log of ${did} does not verify, so nothing is built or sent on top of it`, problems, `see the details with: atcli plc verify ${did}`);
-}
-
-/**
- * "Now" for judging a new operation: the local clock, but never before the head's createdAt (the
- * directory stamps operations with its own clock, so a local clock a little behind it must not
- * make a valid update look out of order). Later than the real time only shrinks a recovery window.
- */
-function judgementTime(log: FetchedLog): string {
-  const now = Date.now();
-  const head = log.verification.head;
-  const headMs = head === undefined ? Number.NaN : Date.parse(head.createdAt);
-  return new Date(Number.isFinite(headMs) && headMs >= now ? headMs + 1 : now).toISOString();
 }
 
 function writeInfo(ctx: Context, line: string): void {
@@ -401,9 +351,9 @@ export async function plcVerifyCommand({ ctx, args, opts }: CommandRun): Promise
     }
     const differences: string[] = [];
     if (head.tombstoned) {
-      if (!missing) differences.push(`the log ends in a tombstone (${label(head.index, head.cid)}), but the directory still serves a DID document`);
+      if (!missing) differences.push(`the log ends in a tombstone (${operationLabel(head.index, head.cid)}), but the directory still serves a DID document`);
     } else if (missing || served === undefined) {
-      differences.push(`the directory serves no DID document, but the log's head ${label(head.index, head.cid)} is active`);
+      differences.push(`the directory serves no DID document, but the log's head ${operationLabel(head.index, head.cid)} is active`);
     } else {
       differences.push(...compareDidDocuments(documentFromOperation(did, head.data!), served));
     }
@@ -437,7 +387,7 @@ export async function plcVerifyCommand({ ctx, args, opts }: CommandRun): Promise
     if (r.valid) {
       out.push(
         c.green(`✓ ${r.did}: the log verifies (${r.operations} operation${r.operations === 1 ? '' : 's'}, ${r.nullified.length} nullified)`) +
-          (r.head ? `; head ${label(r.head.index, r.head.cid)}${r.head.tombstoned ? ', a tombstone: the DID is deactivated' : ''}` : ''),
+          (r.head ? `; head ${operationLabel(r.head.index, r.head.cid)}${r.head.tombstoned ? ', a tombstone: the DID is deactivated' : ''}` : ''),
       );
     } else {
       out.push(c.red(`✗ ${r.did}: verification FAILED (${r.problems.length} problem${r.problems.length === 1 ? '' : 's'})`));
@@ -515,7 +465,7 @@ export async function plcUpdateCommand({ ctx, args, opts }: CommandRun): Promise
   const head = log.verification.head;
   if (head === undefined) throw refusal('AuditLogInvalid', `the audit log of ${did} has no active operation to build on`);
   if (head.tombstoned) {
-    throw refusal('PlcDeactivated', `${did} is deactivated: its latest operation ${label(head.index, head.cid)} is a tombstone, and nothing may extend it`, [], 'a tombstone can only be undone by a recovery within 72 hours: --prev <the CID before it>');
+    throw refusal('PlcDeactivated', `${did} is deactivated: its latest operation ${operationLabel(head.index, head.cid)} is a tombstone, and nothing may extend it`, [], 'a tombstone can only be undone by a recovery within 72 hours: --prev <the CID before it>');
   }
   const prev = prevFlag ?? head.cid;
   const auth = authorityForPrev(did, log.entries, prev, judgementTime(log));
@@ -533,16 +483,16 @@ export async function plcUpdateCommand({ ctx, args, opts }: CommandRun): Promise
   printChanges(
     ctx,
     auth.isHead
-      ? `changes to ${did} (on top of the current ${label(base.index, prev)}):`
-      : `changes to ${did} compared with its current state ${label(head.index, head.cid)} (the operation builds on ${label(base.index, prev)}):`,
+      ? `changes to ${did} (on top of the current ${operationLabel(base.index, prev)}):`
+      : `changes to ${did} compared with its current state ${operationLabel(head.index, head.cid)} (the operation builds on ${operationLabel(base.index, prev)}):`,
     changes,
   );
   if (!auth.isHead) {
     const nullified = auth.wouldNullify.map((c) => {
       const r = log.verification.operations.find((o) => o.cid === c);
-      return label(r?.index, c);
+      return operationLabel(r?.index, c);
     });
-    ctx.warn(`this is a RECOVERY: it forks at ${label(base.index, prev)} and nullifies ${nullified.join(', ')}`);
+    ctx.warn(`this is a RECOVERY: it forks at ${operationLabel(base.index, prev)} and nullifies ${nullified.join(', ')}`);
   }
   if (!op.rotationKeys.some((k) => state.rotationKeys.includes(k))) {
     ctx.warn('none of the current rotation keys remain: you must hold the private key of one of the new ones, or you lose control of this identity');
@@ -587,20 +537,21 @@ export async function plcSignCommand({ ctx, args, opts }: CommandRun): Promise<v
   } else {
     const client = await directory(ctx);
     const log = await fetchVerifiedLog(client, didFlag);
-    requireValidLog(log, didFlag, force, ctx);
+    const logWarning = requireValidLog(log, didFlag, force);
+    if (logWarning !== undefined) ctx.warn(logWarning);
     const prev = unsigned.prev!;
     const auth = authorityForPrev(didFlag, log.entries, prev, judgementTime(log));
     rotationKeys = auth.rotationKeys;
     const base = operationInLog(log, prev);
     before = base === undefined ? null : operationData(base.op);
-    context = `the rotation keys of ${label(auth.index, prev)} (its prev)`;
+    context = `the rotation keys of ${operationLabel(auth.index, prev)} (its prev)`;
     if (auth.problem !== undefined) {
       if (!force) throw refusal('InvalidPrev', `refusing to sign: the operation cannot extend ${prev}`, [auth.problem], `build it again on the current state: atcli plc update ${didFlag} …`);
       ctx.warn(`${auth.problem} (signing anyway because of --force; the directory will refuse it)`);
     } else {
       allowed = auth.allowedKeys;
       if (!auth.isHead) {
-        context = `the rotation keys of ${label(auth.index, prev)} that outrank the signer of the first operation it nullifies (a recovery)`;
+        context = `the rotation keys of ${operationLabel(auth.index, prev)} that outrank the signer of the first operation it nullifies (a recovery)`;
         ctx.warn(`this operation is a RECOVERY: it would nullify ${auth.wouldNullify.length} operation${auth.wouldNullify.length === 1 ? '' : 's'}`);
       }
     }
@@ -638,116 +589,33 @@ export async function plcSignCommand({ ctx, args, opts }: CommandRun): Promise<v
 export async function plcSubmitCommand({ ctx, args, opts }: CommandRun): Promise<void> {
   const path = args[0] as string;
   if (path === '-' && opts.keyFile === '-') throw usage('ConflictingInput', 'the operation and the key cannot both come from stdin');
-  const force = opts.force === true;
   const json = await readJsonArg(path, 'operation');
-  // 1. Shape and strict signature encoding (padding, length) — no network yet.
+  // Shape and strict signature encoding (padding, length), and a well-formed resulting document: no network yet.
   const op = parseOperation(json);
-  // 2. The resulting document is well formed (limits, keys, handle, endpoint, size).
   enforceBuildCheck(ctx, checkOperationForBuild(op), 'to submit this operation');
-  const didFlag = opts.did === undefined ? undefined : checkPlcDid(opts.did as string, '--did');
+  const did = opts.did === undefined ? undefined : checkPlcDid(opts.did as string, '--did');
   const extraKey = await loadPrivateKey(ctx, opts, false);
-  const cid = operationCid(op);
   const client = await directory(ctx);
-
-  let did: string;
-  let before: OperationData | null = null;
-  let signer: { keyIndex: number; key: string };
-  let nullifies: Array<{ index: number | undefined; cid: string }> = [];
-  let prevLabel = 'none (genesis)';
-  /** The state the directory serves now (the head), for showing what changes. */
-  let current: OperationData | null = null;
-  if (isGenesis(op)) {
-    did = didForGenesis(op);
-    if (didFlag !== undefined && didFlag !== did) throw refusal('DidMismatch', `this genesis operation creates ${did}, not ${didFlag}`);
-    const sig = verifyOperationSignature(op, operationRotationKeys(op));
-    if (!sig.ok) throw refusal('InvalidSignature', 'refusing to submit: the genesis operation is not signed by one of its own rotation keys', [sig.reason!]);
-    signer = { keyIndex: sig.keyIndex!, key: sig.key! };
-    let existing: unknown[] | undefined;
-    try {
-      existing = await client.getAuditLog(did);
-    } catch (err) {
-      if (!isAtcliError(err) || err.code !== 'DidNotFound') throw err;
-    }
-    if (existing !== undefined) {
-      throw refusal('DidExists', `${did} is already registered (${existing.length} operation${existing.length === 1 ? '' : 's'}); a genesis operation can only be submitted once`, [], `see it with: atcli plc history ${did}`);
-    }
-  } else {
-    if (didFlag === undefined) {
-      throw usage('MissingDid', 'an update does not name its DID: give it with --did <did>', { hint: 'the DID was printed by "atcli plc update"' });
-    }
-    did = didFlag;
-    const log = await fetchVerifiedLog(client, did);
-    requireValidLog(log, did, force, ctx);
-    const head = log.verification.head;
-    const prev = op.prev!;
-    const auth = authorityForPrev(did, log.entries, prev, judgementTime(log));
-    const base = operationInLog(log, prev);
-    prevLabel = label(auth.index, prev);
-    before = base === undefined ? null : operationData(base.op);
-    const headOp = head === undefined ? undefined : operationInLog(log, head.cid);
-    current = headOp === undefined ? before : operationData(headOp.op);
-    const headLabel = head ? label(head.index, head.cid) : 'none';
-    // 3. Signature by a rotation key of the operation prev names (strict: 64 bytes, low-S).
-    if (auth.index === undefined) {
-      throw refusal('InvalidPrev', `refusing to submit: prev ${prev} is not an operation of ${did}`, [auth.problem ?? 'unknown prev'], `build it on the current state: atcli plc update ${did} …`);
-    }
-    const sig = verifyOperationSignature(op, auth.rotationKeys);
-    if (!sig.ok) {
-      throw refusal('InvalidSignature', `refusing to submit: the operation is not validly signed by a rotation key of ${prevLabel}`, [sig.reason!], 'sign it with one of those rotation keys: atcli plc sign');
-    }
-    signer = { keyIndex: sig.keyIndex!, key: sig.key! };
-    // 4. prev is the current head (or a permitted recovery).
-    if (!auth.isHead) {
-      if (auth.problem !== undefined || !auth.allowedKeys.includes(sig.key!)) {
-        const why =
-          auth.problem ??
-          `as a recovery it would nullify ${auth.wouldNullify.length} operation${auth.wouldNullify.length === 1 ? '' : 's'}, which needs a rotation key of higher priority than the one that signed the first of them; this one is signed by key #${sig.keyIndex}`;
-        throw refusal('StalePrev', `refusing to submit: prev ${prev} is not the current head of ${did} (the head is ${headLabel})`, [why], `build the operation again on the current state: atcli plc update ${did} …`);
-      }
-      nullifies = auth.wouldNullify.map((c) => ({ index: log.verification.operations.find((o) => o.cid === c)?.index, cid: c }));
-    } else if (auth.problem !== undefined) {
-      throw refusal('InvalidPrev', `refusing to submit: the operation cannot extend ${prevLabel}`, [auth.problem]);
-    }
-    // 5. The full replay with the operation appended (timestamps, windows, everything else).
-    const next = checkNextOperation(did, log.entries, op, judgementTime(log));
-    if (!next.report.valid) throw refusal('OperationRefused', 'refusing to submit: the directory would not accept this operation', next.report.problems);
-  }
-
-  // 6. Lock-out: the submitter keeps a rotation key it holds.
-  const after = operationData(op);
-  const held = [signer.key, ...(extraKey !== undefined ? [extraKey.publicKey.did()] : [])];
-  const lockout = after === null ? `this operation is a TOMBSTONE: it deactivates ${did}` : lockoutProblem(before, after, held);
-  if (lockout !== null) {
-    if (!force) {
-      throw refusal(after === null ? 'Tombstone' : 'Lockout', 'refusing to submit', [lockout], after === null
-        ? 'pass --force to deactivate the DID (it can be recovered only within 72 hours)'
-        : 'keep one of your rotation keys in the operation; if you hold one of the new keys, give it with --key-file (or ATCLI_PLC_SIGNING_KEY); --force submits anyway');
-    }
-    ctx.warn(`${lockout} (submitting anyway because of --force)`);
-  }
-
-  const changes = diffOperationData(current, after);
-  printChanges(ctx, `operation ${cid} for ${did} (prev: ${prevLabel}; signed by rotation key #${signer.keyIndex} ${signer.key}); changes to the current state:`, changes);
-  for (const n of nullifies) ctx.warn(`this RECOVERY nullifies ${label(n.index, n.cid)}`);
-  const url = `${client.baseUrl}/${did}`;
+  const check = await checkSubmission(client, op, {
+    ...(did !== undefined ? { did } : {}),
+    force: opts.force === true,
+    heldKeys: extraKey !== undefined ? [extraKey.publicKey.did()] : [],
+  });
+  for (const note of check.forced) ctx.warn(note);
+  printChanges(ctx, `operation ${check.cid} for ${check.did} (prev: ${check.prevLabel}; signed by rotation key #${check.signer.keyIndex} ${check.signer.key}); changes to the current state:`, check.changes);
+  for (const n of check.nullifies) ctx.warn(`this RECOVERY nullifies ${n.label}`);
+  const url = `${client.baseUrl}/${check.did}`;
+  const changes = check.changes.map((c) => c.message);
   if (ctx.dryRun) {
-    const plan = { dryRun: true, did, url, method: 'POST', cid, prev: op.prev, signedBy: signer, nullifies: nullifies.map((n) => n.cid), changes: changes.map((c) => c.message), operation: op, submitted: false };
+    const plan = { dryRun: true, did: check.did, url, method: 'POST', cid: check.cid, prev: op.prev, signedBy: check.signer, nullifies: check.nullifies.map((n) => n.cid), changes, operation: op, submitted: false };
     await printResult(ctx, plan, (p) => `dry run: would POST to ${p.url}:\n${JSON.stringify(p.operation, null, 2)}`);
     return;
   }
-  if (!(await confirmAction(ctx, `Submit this operation for ${did} to ${client.baseUrl}?`))) {
+  if (!(await confirmAction(ctx, `Submit this operation for ${check.did} to ${client.baseUrl}?`))) {
     throw new AtcliError('usage', 'Cancelled', 'not submitted: cancelled at the confirmation');
   }
-  await client.submitOperation(did, op);
-  // 7. The directory's latest operation is now this one.
-  const last = await client.getLastOperation(did);
-  const lastCid = operationCid(last);
-  if (lastCid !== cid) {
-    throw new AtcliError('runtime', 'SubmitNotConfirmed', `the directory accepted the operation, but its latest operation for ${did} is ${lastCid}, not ${cid}`, {
-      hint: `check with: atcli plc history ${did}`,
-    });
-  }
-  const result = { did, cid, submitted: true, confirmed: true, genesis: isGenesis(op), signedBy: signer, nullified: nullifies.map((n) => n.cid), changes: changes.map((c) => c.message) };
+  await submitChecked(client, check);
+  const result = { did: check.did, cid: check.cid, submitted: true, confirmed: true, genesis: isGenesis(op), signedBy: check.signer, nullified: check.nullifies.map((n) => n.cid), changes };
   await printResult(ctx, result, (r) => `${stdoutChalk(ctx).green('✓')} submitted ${r.cid} for ${r.did}; the directory's latest operation is now this one`);
 }
 
