@@ -16,6 +16,8 @@ import { checkNsid } from '../syntax/nsid.js';
 import { checkRecordKey } from '../syntax/recordkey.js';
 import { isAtcliError } from '../errors.js';
 import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, verifyCommitSignature, type ParsedCommit } from './commit.js';
+import { uvarintSize } from '../codec/varint.js';
+import { ByteArena, CidIndex } from './cid-index.js';
 import { compareKeys, keyHeight, keyToString, MstNodeError, parseMstNode, type MstNode } from './mst.js';
 
 export interface RepoEntry {
@@ -116,6 +118,11 @@ function isNodeShaped(v: CborValue): boolean {
 }
 
 
+/** Where a CAR section ends: its start, the length varint, the CID and the data. */
+function sectionEnd(offset: number, cidLength: number, dataLength: number): number {
+  return offset + uvarintSize(cidLength + dataLength) + cidLength + dataLength;
+}
+
 /** A 2-entry map whose first key is "e": the only shape an MST node can have (`{e, l}`). */
 function looksLikeNode(bytes: Uint8Array): boolean {
   return bytes.length > 3 && bytes[0] === 0xa2 && bytes[1] === 0x61 && bytes[2] === 0x65;
@@ -128,7 +135,7 @@ function looksLikeNode(bytes: Uint8Array): boolean {
 function classifyRecord(
   key: string,
   bytes: Uint8Array,
-  recordTypes: Map<string, number>,
+  recordTypes: CidIndex,
   recordProblems: Map<string, string>,
   decodeFailures: Map<string, string>,
   typeNames: string[],
@@ -193,7 +200,8 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   const nodeBytes = new Map<string, Uint8Array>();
   // Per record block: its $type as an index into `typeNames` (shifted left, low bit = referenced),
   // or why it is unusable. One small integer per record keeps a million-record index compact.
-  const recordTypes = new Map<string, number>();
+  const recordTypes = new CidIndex();
+  const arena = new ByteArena();
   const recordProblems = new Map<string, string>();
   const typeNames: string[] = [];
   let rootCid: Cid | undefined;
@@ -206,7 +214,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
     for await (const batch of car.batches()) {
       for (const block of batch) {
         report.blocks++;
-        report.bytes = block.offset + block.bytes.length;
+        report.bytes = sectionEnd(block.offset, block.cid.bytes.length, block.bytes.length);
         if (options.onProgress && report.bytes - lastProgress >= 1 << 20) {
           lastProgress = report.bytes;
           options.onProgress({ bytes: report.bytes, blocks: report.blocks });
@@ -235,7 +243,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
         if (looksLikeNode(bytes)) {
           // Decoded (strictly) once, by the walk. A copy: the block is a view into a large input
           // chunk that must not stay pinned.
-          nodeBytes.set(key, bytes.slice());
+          nodeBytes.set(key, arena.copy(bytes));
           continue;
         }
         classifyRecord(key, bytes, recordTypes, recordProblems, decodeFailures, typeNames);
@@ -349,7 +357,7 @@ async function checkSignature(
 
 interface BlockIndex {
   nodeBytes: Map<string, Uint8Array>;
-  recordTypes: Map<string, number>;
+  recordTypes: CidIndex;
   recordProblems: Map<string, string>;
   typeNames: string[];
   corrupt: Set<string>;
