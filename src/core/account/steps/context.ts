@@ -1,0 +1,196 @@
+/**
+ * What every migration step works with: the journal, both hosts' clients (sessions refresh under
+ * SessionAuth during long copies), the PLC directory, the caller's callbacks. Steps never print:
+ * they report through `event`.
+ */
+import { AtcliError, authError, runtime } from '../../errors.js';
+import type { HttpConfig } from '../../net/http.js';
+import type { IdentityConfig } from '../../identity/index.js';
+import { PlcDirectoryClient } from '../../plc/directory.js';
+import type { OperationData } from '../../plc/index.js';
+import { SessionAuth, XrpcClient, login, type SessionData } from '../../xrpc/index.js';
+import { saveJournal, type MigrationJournal } from '../journal.js';
+import type { MigrationStep } from '../plan.js';
+
+export interface IdentityConfirmation {
+  did: string;
+  handle: string;
+  oldPds: string;
+  newPds: string;
+  changes: string[];
+  planned: OperationData;
+  warnings: string[];
+}
+
+export type MigrationEvent =
+  | { kind: 'step-start'; step: MigrationStep; index: number; total: number; title: string }
+  | { kind: 'step-done'; step: MigrationStep; index: number; total: number; note?: string }
+  | { kind: 'info'; step: MigrationStep; message: string }
+  | { kind: 'warning'; step: MigrationStep; message: string }
+  | { kind: 'bytes'; step: MigrationStep; done: number; total: number | null }
+  | { kind: 'blobs'; done: number; total: number; bytes: number; failed: number }
+  | { kind: 'plc-diff'; changes: string[]; warnings: string[] };
+
+export interface MigrationHooks {
+  /** Called before a step runs (test hooks may throw to simulate a server failure). */
+  beforeStep?(step: MigrationStep): void | Promise<void>;
+  /** Called once a step is done and the journal is on disk. */
+  afterStep?(step: MigrationStep): void | Promise<void>;
+  /** Lets a caller wrap the sessions of both hosts (tests use it to expire access tokens). */
+  wrapAuth?(auth: SessionAuth, side: 'old' | 'new'): SessionAuth;
+}
+
+export interface MigrationCallbacks {
+  /** The new account's password; called only when a step needs it (creating or logging in). */
+  newPassword(): Promise<string>;
+  /** The e-mailed PLC token; undefined when it cannot be had now (the run stops, state saved). */
+  plcToken(info: { oldPds: string; requestedAt?: string }): Promise<string | undefined>;
+  /** The severe confirmation of the identity change; false cancels (nothing is signed). */
+  confirmIdentity(info: IdentityConfirmation): Promise<boolean>;
+  event?(event: MigrationEvent): void;
+  hooks?: MigrationHooks;
+}
+
+export interface RunSettings {
+  http: HttpConfig;
+  identity: IdentityConfig;
+  dev: boolean;
+  journalPath: string;
+  inviteCode?: string;
+  plcToken?: string;
+  blobConcurrency: number;
+  signal?: AbortSignal;
+}
+
+export class MigrationRun {
+  readonly oldPublic: XrpcClient;
+  readonly newPublic: XrpcClient;
+  readonly plc: PlcDirectoryClient;
+  /** The service-auth JWT for createAccount, kept in memory only. */
+  serviceAuth: string | undefined;
+  /** The PLC token given for this run (cleared when the host refuses it). */
+  plcToken: string | undefined;
+  tokenRerequested = false;
+  private newClientValue: XrpcClient | undefined;
+  private newAuthValue: SessionAuth | undefined;
+  current: MigrationStep = 'preflight';
+
+  constructor(
+    readonly journal: MigrationJournal,
+    readonly oldClient: XrpcClient,
+    readonly oldAuth: SessionAuth,
+    readonly settings: RunSettings,
+    readonly callbacks: MigrationCallbacks,
+  ) {
+    this.oldPublic = new XrpcClient({ service: journal.oldPds, http: settings.http });
+    this.newPublic = new XrpcClient({ service: journal.newPds, http: settings.http });
+    this.plc = new PlcDirectoryClient({ http: settings.http, plcUrl: settings.identity.plcUrl });
+    this.plcToken = settings.plcToken;
+  }
+
+  get did(): string {
+    return this.journal.did;
+  }
+
+  async save(): Promise<void> {
+    await saveJournal(this.settings.journalPath, this.journal);
+  }
+
+  info(message: string): void {
+    this.callbacks.event?.({ kind: 'info', step: this.current, message });
+  }
+
+  warn(message: string): void {
+    this.callbacks.event?.({ kind: 'warning', step: this.current, message });
+  }
+
+  throwIfAborted(): void {
+    if (this.settings.signal?.aborted) throw new AtcliError('interrupted', 'Interrupted', `interrupted during ${this.current}`);
+  }
+
+  /** Adopts the session createAccount returned. */
+  useNewSession(session: SessionData): void {
+    this.setNewSession(session);
+  }
+
+  hasNewSession(): boolean {
+    return this.newClientValue !== undefined;
+  }
+
+  /** The new host's authenticated client: logs in with the DID and the new password when needed. */
+  async newClient(): Promise<XrpcClient> {
+    if (this.newClientValue) return this.newClientValue;
+    const password = await this.callbacks.newPassword();
+    let session: SessionData;
+    try {
+      session = await login(this.journal.newPds, this.journal.did, password, { http: this.settings.http });
+    } catch (err) {
+      if (err instanceof AtcliError && err.code === 'LoginFailed') {
+        throw authError('NewPasswordRejected', `${new URL(this.journal.newPds).host} did not accept the password for the new account of ${this.journal.did}`, {
+          hint: 'give the password chosen when the migration started (ATCLI_NEW_PASSWORD or the prompt)',
+        });
+      }
+      throw err;
+    }
+    if (session.did !== this.journal.did) throw runtime('DidMismatch', `logging in to the new host returned a session for ${session.did}`);
+    this.setNewSession(session);
+    return this.newClientValue!;
+  }
+
+  get newAuth(): SessionAuth | undefined {
+    return this.newAuthValue;
+  }
+
+  private setNewSession(session: SessionData): void {
+    // Before the identity moves, the DID document names the old host: pin everything to the new one.
+    const pinned: SessionData = { ...session, pds: this.journal.newPds };
+    delete pinned.service;
+    let auth = SessionAuth.inMemory(pinned);
+    auth = this.callbacks.hooks?.wrapAuth?.(auth, 'new') ?? auth;
+    this.newAuthValue = auth;
+    this.newClientValue = new XrpcClient({ service: this.journal.newPds, http: this.settings.http, auth });
+  }
+}
+
+/** What a step asks the runner to do next. */
+export type StepOutcome =
+  | { kind: 'done'; note?: string }
+  | { kind: 'restart'; from: MigrationStep; note: string }
+  | { kind: 'stop'; reason: 'waiting-for-plc-token'; note: string };
+
+export const done = (note?: string): StepOutcome => ({ kind: 'done', ...(note !== undefined ? { note } : {}) });
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    for (;;) {
+      if (signal?.aborted) return;
+      const i = next++;
+      if (i >= items.length) return;
+      await fn(items[i]!, i);
+    }
+  });
+  await Promise.all(workers);
+  if (signal?.aborted) throw new AtcliError('interrupted', 'Interrupted', 'interrupted');
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AtcliError('interrupted', 'Interrupted', 'interrupted'));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new AtcliError('interrupted', 'Interrupted', 'interrupted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Normalised origin of a URL (scheme://host[:port]). */
+export function origin(url: string): string {
+  return new URL(url).origin;
+}
