@@ -27,13 +27,15 @@ import { journalFileName } from '../../core/account/journal.js';
 import { migrateAccount, type IdentityConfirmation, type MigrationCallbacks, type MigrationHooks, type MigrationResult } from '../../core/account/migrate.js';
 import { checkSignedUpdate } from '../../core/account/plc-op.js';
 import { requestServiceAuth, signServiceAuth, type ServiceAuthToken } from '../../core/account/service-auth.js';
-import { parseDidKey, parsePrivateKey, type KeyType, type PrivateKey } from '../../core/crypto/index.js';
+import { parseDidKey, parsePrivateKeyText, type KeyType } from '../../core/crypto/index.js';
 import { AtcliError, authError, invalid, isAtcliError, notFound, runtime, usage } from '../../core/errors.js';
 import { resolveIdentity } from '../../core/identity/index.js';
 import { PlcDirectoryClient } from '../../core/plc/directory.js';
 import { checkOperationForBuild, diffOperationData, formatBuildIssue, operationCid, parseOperation, verifyAuditLog } from '../../core/plc/index.js';
 import { checkDatetime } from '../../core/syntax/index.js';
 import { XrpcClient, XrpcError, getSession, login, logout } from '../../core/xrpc/index.js';
+
+const KEY_TYPE_HOW = 'add --key-type k256 or --key-type p256';
 
 export async function loginCommand({ ctx, opts }: CommandRun): Promise<void> {
   const identifier = (opts.identifier as string | undefined) ?? ctx.env.ATCLI_IDENTIFIER ?? (await promptText(ctx, 'Handle, DID or e-mail', '-u/--identifier or ATCLI_IDENTIFIER'));
@@ -160,31 +162,6 @@ export async function createCommand({ ctx, opts }: CommandRun): Promise<void> {
 // ------------------------------------------------------------------------------------------
 // account service-auth
 
-function parseSigningKey(text: string, keyType: KeyType | undefined, source: string): PrivateKey {
-  let t = text.trim();
-  let type = keyType;
-  if (t.startsWith('{')) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(t) as unknown;
-    } catch {
-      throw invalid('InvalidPrivateKey', `${source}: not a private key (it starts with "{" but is not valid JSON)`);
-    }
-    const pk = typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)['privateKey'] : undefined;
-    if (typeof pk !== 'string') throw invalid('InvalidPrivateKey', `${source}: the JSON has no "privateKey" string (as written by "atcli key generate --json")`);
-    const jt = (obj as Record<string, unknown>)['type'];
-    if (type === undefined && (jt === 'k256' || jt === 'p256')) type = jt;
-    t = pk;
-  }
-  try {
-    return parsePrivateKey(t, type === undefined ? {} : { type });
-  } catch (err) {
-    if (!isAtcliError(err)) throw invalid('InvalidPrivateKey', `${source}: not a usable private key`);
-    throw new AtcliError(err.kind, err.code, `${source}: ${err.message}`, {
-      hint: err.code === 'AmbiguousKeyType' ? 'a hex key does not say its curve: add --key-type k256 or --key-type p256' : err.hint ?? 'use the private multikey (z…) printed by "atcli key generate"',
-    });
-  }
-}
 
 export async function serviceAuthCommand({ ctx, opts }: CommandRun): Promise<void> {
   const aud = opts.aud as string;
@@ -197,10 +174,11 @@ export async function serviceAuthCommand({ ctx, opts }: CommandRun): Promise<voi
   let offline = false;
   if (keyFile !== undefined || (envKey !== undefined && envKey.trim() !== '')) {
     offline = true;
+    const keyTypeOpt = opts.keyType !== undefined ? { type: opts.keyType as KeyType } : {};
     if (keyFile !== undefined && /^(z[1-9A-HJ-NP-Za-km-z]{40,}|(0x)?[0-9a-fA-F]{64})$/.test(keyFile)) throw secretOnCommandLine();
     const key = keyFile !== undefined
-      ? parseSigningKey(await readSmallInput(keyFile, 8192, 'key file'), opts.keyType as KeyType | undefined, `--key-file ${keyFile === '-' ? '(stdin)' : keyFile}`)
-      : parseSigningKey(envKey!, opts.keyType as KeyType | undefined, SIGNING_KEY_ENV);
+      ? parsePrivateKeyText(await readSmallInput(keyFile, 8192, 'key file'), { ...keyTypeOpt, source: `--key-file ${keyFile === '-' ? '(stdin)' : keyFile}`, howToGiveType: KEY_TYPE_HOW })
+      : parsePrivateKeyText(envKey!, { ...keyTypeOpt, source: SIGNING_KEY_ENV, howToGiveType: KEY_TYPE_HOW });
     let iss = opts.iss as string | undefined;
     if (iss === undefined) {
       const stored = await new FileSessionStore(ctx.configDir).read(ctx.profile).catch(() => null);

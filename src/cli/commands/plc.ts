@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { columns, ndjsonLine, printResult, stderrChalk, stdoutChalk, writeStdout } from '../output.js';
 import { confirmAction, promptSecret, readSmallInput } from '../prompt.js';
 import { AtcliError, EXIT_CODES, invalid, isAtcliError, usage } from '../../core/errors.js';
-import { parsePrivateKey, type KeyType, type PrivateKey } from '../../core/crypto/index.js';
+import { parsePrivateKeyText, type KeyType, type PrivateKey } from '../../core/crypto/index.js';
 import { parseIdentifierInput, resolveHandle } from '../../core/identity/index.js';
 import { checkDidPlc } from '../../core/syntax/index.js';
 import {
@@ -57,6 +57,8 @@ import {
   requireValidLog,
   submitChecked,
 } from '../../core/plc/submit.js';
+
+const KEY_TYPE_HOW = 'add --key-type k256 or --key-type p256';
 
 /** Operations are at most a few KiB; anything bigger is not an operation. */
 const OPERATION_FILE_MAX_BYTES = 256 * 1024;
@@ -122,30 +124,6 @@ async function readJsonArg(path: string, what: string, maxBytes = OPERATION_FILE
   }
 }
 
-function parseKeyText(text: string, keyType: KeyType | undefined, source: string): PrivateKey {
-  let t = text.trim();
-  let type = keyType;
-  if (t.startsWith('{')) {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(t) as unknown;
-    } catch {
-      throw invalid('InvalidPrivateKey', `${source}: not a private key (it starts with "{" but is not valid JSON)`);
-    }
-    const pk = typeof obj === 'object' && obj !== null ? (obj as Record<string, unknown>)['privateKey'] : undefined;
-    if (typeof pk !== 'string') throw invalid('InvalidPrivateKey', `${source}: the JSON has no "privateKey" string (as written by "atcli key generate --json")`);
-    const jt = (obj as Record<string, unknown>)['type'];
-    if (type === undefined && (jt === 'k256' || jt === 'p256')) type = jt;
-    t = pk;
-  }
-  try {
-    return parsePrivateKey(t, type === undefined ? {} : { type });
-  } catch (err) {
-    if (!isAtcliError(err)) throw invalid('InvalidPrivateKey', `${source}: not a usable private key`);
-    const hint = err.code === 'AmbiguousKeyType' ? 'a hex key does not say its curve: add --key-type k256 or --key-type p256' : err.hint ?? 'use the private multikey (z…) printed by "atcli key generate"';
-    throw new AtcliError(err.kind, err.code, `${source}: ${redactSecrets(err.message)}`, { hint });
-  }
-}
 
 /**
  * The private key from --key-file, else ATCLI_PLC_SIGNING_KEY, else (when `prompt`) a hidden
@@ -156,13 +134,13 @@ async function loadPrivateKey(ctx: Context, opts: Record<string, unknown>, promp
   const file = opts.keyFile as string | undefined;
   if (file !== undefined) {
     if (looksLikePrivateKey(file)) throw secretOnCommandLine();
-    return parseKeyText(await readSmallInput(file, KEY_FILE_MAX_BYTES, 'key file'), keyType, `--key-file ${file === '-' ? '(stdin)' : file}`);
+    return parsePrivateKeyText(await readSmallInput(file, KEY_FILE_MAX_BYTES, 'key file'), { ...(keyType !== undefined ? { type: keyType } : {}), source: `--key-file ${file === '-' ? '(stdin)' : file}`, howToGiveType: KEY_TYPE_HOW });
   }
   const env = ctx.env[KEY_ENV];
-  if (env !== undefined && env.trim() !== '') return parseKeyText(env, keyType, KEY_ENV);
+  if (env !== undefined && env.trim() !== '') return parsePrivateKeyText(env, { ...(keyType !== undefined ? { type: keyType } : {}), source: KEY_ENV, howToGiveType: KEY_TYPE_HOW });
   if (!prompt) return undefined;
   const text = await promptSecret(ctx, 'Private rotation key (input hidden)', `--key-file <path> or ${KEY_ENV}`);
-  return parseKeyText(text, keyType, 'the key entered');
+  return parsePrivateKeyText(text, { ...(keyType !== undefined ? { type: keyType } : {}), source: 'the key entered', howToGiveType: KEY_TYPE_HOW });
 }
 
 /** Build-check issues: warnings are printed, errors refuse the operation. */

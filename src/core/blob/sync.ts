@@ -16,6 +16,7 @@ import { XrpcError } from '../xrpc/index.js';
 import { blobCid } from './ref.js';
 import { clientWithSignal, listBlobs, openBlob, DEFAULT_MAX_BLOB_BYTES } from './remote.js';
 import type { BlobStore } from './store.js';
+import { sleep } from '../util/sleep.js';
 
 export const DEFAULT_SYNC_CONCURRENCY = 4;
 export const DEFAULT_SYNC_RETRIES = 3;
@@ -95,20 +96,6 @@ function interrupted(message: string, details?: Record<string, unknown>): AtcliE
   return new AtcliError('interrupted', 'Interrupted', message, details ? { details } : {});
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(interrupted('interrupted while waiting to retry'));
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(interrupted('interrupted while waiting to retry'));
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

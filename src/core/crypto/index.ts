@@ -24,3 +24,4 @@ export {
   type PrivateKey,
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
+export { parsePrivateKeyText } from './key-text.js';

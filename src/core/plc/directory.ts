@@ -20,6 +20,7 @@ import { publicKeyFromVerificationMethod } from '../crypto/index.js';
 import { redactSecrets } from './keys.js';
 import { parseOperation, quoteValue } from './operation.js';
 import type { Operation, PlcData, PlcDidDocument, PlcService } from './types.js';
+import { sleep } from '../util/sleep.js';
 
 /** Cap for `/log/audit` and `/log` (a few thousand operations at most in practice). */
 export const AUDIT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -163,20 +164,6 @@ function isServiceMap(v: unknown): v is Record<string, PlcService> {
   return isRecord(v) && Object.values(v).every((s) => isRecord(s) && typeof s['type'] === 'string' && typeof s['endpoint'] === 'string');
 }
 
-async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) throw interrupted();
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(interrupted());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function interrupted(): AtcliError {
   return new AtcliError('interrupted', 'Interrupted', 'the export stream was interrupted');

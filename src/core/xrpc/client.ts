@@ -14,6 +14,7 @@ import { AtcliError, runtime, usage } from '../errors.js';
 import { httpRequest, httpRequestStream, type HttpConfig, type HttpResponse } from '../net/http.js';
 import { XrpcError, parseErrorBody, sanitizeRemoteText, statusText } from './errors.js';
 import type { SessionAuth, SessionData } from './session.js';
+import { sleep } from '../util/sleep.js';
 
 export const DEFAULT_JSON_MAX_BYTES = 16 * 1024 * 1024;
 const ERROR_BODY_MAX_BYTES = 64 * 1024;
@@ -98,20 +99,6 @@ function isRetryableError(err: unknown): boolean {
   return err instanceof AtcliError && (err.code === 'NetworkError' || err.code === 'Timeout');
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AtcliError('interrupted', 'Interrupted', 'interrupted while waiting to retry'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new AtcliError('interrupted', 'Interrupted', 'interrupted while waiting to retry'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 type Payload = { kind: 'none' } | { kind: 'json'; value: unknown } | { kind: 'bytes'; bytes: Uint8Array; contentType: string };
 

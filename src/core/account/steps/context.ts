@@ -11,6 +11,8 @@ import type { OperationData } from '../../plc/index.js';
 import { SessionAuth, XrpcClient, login, type SessionData } from '../../xrpc/index.js';
 import { saveJournal, type MigrationJournal } from '../journal.js';
 import type { MigrationStep } from '../plan.js';
+import { sleep } from '../../util/sleep.js';
+export { sleep };
 
 export interface IdentityConfirmation {
   did: string;
@@ -175,20 +177,6 @@ export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, 
   if (signal?.aborted) throw new AtcliError('interrupted', 'Interrupted', 'interrupted');
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AtcliError('interrupted', 'Interrupted', 'interrupted'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new AtcliError('interrupted', 'Interrupted', 'interrupted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Normalised origin of a URL (scheme://host[:port]). */
 export function origin(url: string): string {
