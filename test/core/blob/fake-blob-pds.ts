@@ -31,6 +31,8 @@ export interface FakeBlobPds extends TestServer {
   requests: Map<string, number>;
   /** request times per CID (ms since epoch) */
   times: Map<string, number[]>;
+  /** when the last 429 for a CID was sent (Retry-After counts from the response, not the request) */
+  rateLimitedAt: Map<string, number>;
   maxInFlight: number;
   /** ms to wait before answering each getBlob */
   delayMs: number;
@@ -109,6 +111,7 @@ export async function startFakeBlobPds(blobs: FakeBlob[], did = 'did:plc:ewvi7nx
       const bad = fake.misbehave.get(cid);
       if (!blob || bad?.kind === 'missing') return json(res, 400, { error: 'InvalidRequest', message: 'Blob not found' });
       if (bad?.kind === 'rate-limit' && n <= bad.times) {
+        fake.rateLimitedAt.set(cid, Date.now());
         return json(res, 429, { error: 'RateLimitExceeded', message: 'Rate Limit Exceeded' }, { 'retry-after': String(bad.seconds) });
       }
       if (bad?.kind === 'server-error' && n <= bad.times) return json(res, 503, { error: 'ServiceUnavailable', message: 'try later' });
@@ -146,6 +149,7 @@ export async function startFakeBlobPds(blobs: FakeBlob[], did = 'did:plc:ewvi7nx
     misbehave: new Map<string, Misbehaviour>(),
     requests: new Map<string, number>(),
     times: new Map<string, number[]>(),
+    rateLimitedAt: new Map<string, number>(),
     maxInFlight: 0,
     delayMs: 0,
     uploads: [],
