@@ -203,14 +203,14 @@ export async function repoUnpackCommand({ ctx, args, opts }: CommandRun): Promis
   await printResult(ctx, { dir: result.dir, records: result.records, files: result.files.length }, (r) => `unpacked ${r.records} records into ${r.dir}/ (${r.files} files)`);
 }
 
-async function snapshotEntries(ctx: Context, source: RepoSource) {
+async function snapshotEntries(source: RepoSource) {
   return (await listRepoEntries(source.open(), source.what)).entries;
 }
 
 export async function repoDiffCommand({ ctx, args }: CommandRun): Promise<void> {
   const [a, b] = [await repoSource(ctx, args[0] as string), await repoSource(ctx, args[1] as string)];
-  const before = await snapshotEntries(ctx, a);
-  const after = await snapshotEntries(ctx, b);
+  const before = await snapshotEntries(a);
+  const after = await snapshotEntries(b);
   const rows = diffEntries(before, after);
   if (ctx.json) {
     for (const row of rows) await writeStdout(ndjsonLine(row));

@@ -5,7 +5,7 @@
  */
 import { invalid, runtime, usage } from '../errors.js';
 import { checkDid, checkHandle } from '../syntax/index.js';
-import { XrpcClient, XrpcError, sanitizeRemoteText, type SessionData } from '../xrpc/index.js';
+import { XrpcClient, XrpcError, accessScope, sanitizeRemoteText, type SessionData } from '../xrpc/index.js';
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -369,17 +369,8 @@ export async function submitPlcOperation(client: XrpcClient, operation: unknown)
 // ------------------------------------------------------------------------------------------
 // session scope
 
-/** The `scope` claim of an access token (tokens are opaque; this is a hint). */
-export function accessScope(accessJwt: string): string | undefined {
-  const part = accessJwt.split('.')[1];
-  if (part === undefined) return undefined;
-  try {
-    const scope = (JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { scope?: unknown }).scope;
-    return typeof scope === 'string' ? scope : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export { accessScope };
+
 
 /** True when the session was made with an app password (from its stored flag or its token's scope). */
 export function isAppPasswordSession(session: SessionData): boolean {

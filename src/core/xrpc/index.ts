@@ -17,6 +17,7 @@ export { XrpcError, classify, parseErrorBody, sanitizeRemoteText, type XrpcError
 export {
   MemorySessionStore,
   SessionAuth,
+  accessScope,
   accessTokenExpiry,
   getSession,
   login,

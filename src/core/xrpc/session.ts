@@ -244,7 +244,7 @@ export async function login(pdsUrl: string, identifier: string, password: string
   }
   const service = client.service;
   const pds = pdsFromDidDoc(out.didDoc, out.did, opts.http.allowPrivateNetwork) ?? service;
-  const scope = jwtScope(out.accessJwt);
+  const scope = accessScope(out.accessJwt);
   const session: SessionData = {
     did: out.did,
     handle: typeof out.handle === 'string' ? out.handle : 'handle.invalid',
@@ -303,7 +303,8 @@ export async function sessionClient(
   return new XrpcClient({ service: s.pds, http, auth, ...opts });
 }
 
-function jwtScope(jwt: string): string | undefined {
+/** The `scope` claim of an access token (tokens are opaque; this is a hint). */
+export function accessScope(jwt: string): string | undefined {
   const part = jwt.split('.')[1];
   if (part === undefined) return undefined;
   try {
