@@ -135,3 +135,54 @@ describe.skipIf(!networkInfo)('atcli repo against the local PDS', () => {
     expect(readFileSync(car).length).toBeGreaterThan(0);
   });
 });
+
+describe.skipIf(!networkInfo)('atcli repo import and xrpc procedure against the local PDS', () => {
+  it('repo import verifies first: a CAR of another account is refused before upload; --dry-run changes nothing; an own export is imported', async () => {
+    const net = await network();
+    const owner = await newAccount(net, 'importer');
+    const other = await newAccount(net, 'stranger');
+    await populate(owner, { posts: 5, likes: 2, follows: 1 });
+    await populate(other, { posts: 3, likes: 0, follows: 0 });
+    const flags = [...devFlags(net), ...routeTo(owner.handle, net.pds.a.port), ...routeTo(other.handle, net.pds.a.port)];
+    const dir = tempDir('atcli-import-');
+    const own = join(dir, 'own.car');
+    const foreign = join(dir, 'foreign.car');
+    expect((await runCli([...flags, 'repo', 'export', owner.did, '-o', own])).code).toBe(0);
+    expect((await runCli([...flags, 'repo', 'export', other.did, '-o', foreign])).code).toBe(0);
+    const env = { ATCLI_IDENTIFIER: owner.handle, ATCLI_PASSWORD: owner.password, ATCLI_PDS_URL: owner.pdsUrl };
+
+    const refused = await runCli([...flags, 'repo', 'import', foreign, '--yes', '--json'], { env });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('nothing was uploaded');
+
+    const dry = await runCli([...flags, 'repo', 'import', own, '--dry-run', '--json'], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(stdoutJson(dry)).toMatchObject({ did: owner.did, records: 9, imported: false, dryRun: true });
+
+    const noConfirm = await runCli([...flags, 'repo', 'import', own], { env });
+    expect(noConfirm.code).toBe(2);
+    expect(noConfirm.stderr).toContain('--yes');
+
+    const done = await runCli([...flags, 'repo', 'import', own, '--yes', '--json'], { env });
+    expect(done.code, done.stderr).toBe(0);
+    expect(stdoutJson(done)).toMatchObject({ did: owner.did, records: 9, imported: true });
+    expect((await listAll(owner, 'app.bsky.feed.post')).length).toBe(5);
+  });
+
+  it('xrpc procedure @pds sends a JSON body from a file and from key=value fields', async () => {
+    const net = await network();
+    const acct = await newAccount(net, 'procedure');
+    const env = { ATCLI_IDENTIFIER: acct.handle, ATCLI_PASSWORD: acct.password, ATCLI_PDS_URL: acct.pdsUrl };
+    const body = join(tempDir('atcli-proc-'), 'create.json');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(body, JSON.stringify({ repo: acct.did, collection: 'app.bsky.feed.post', record: { $type: 'app.bsky.feed.post', text: 'via xrpc procedure', createdAt: new Date().toISOString() } }));
+    const created = await runCli([...devFlags(net), 'xrpc', 'procedure', '@pds', 'com.atproto.repo.createRecord', `@${body}`], { env });
+    expect(created.code, created.stderr).toBe(0);
+    const ref = stdoutJson<{ uri: string; cid: string }>(created);
+    expect(ref.uri).toMatch(new RegExp(`^at://${acct.did}/app.bsky.feed.post/`));
+    const rkey = ref.uri.split('/').pop() as string;
+    const deleted = await runCli([...devFlags(net), 'xrpc', 'procedure', '@pds', 'com.atproto.repo.deleteRecord', `repo=${acct.did}`, 'collection=app.bsky.feed.post', `rkey=${rkey}`], { env });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(await listAll(acct, 'app.bsky.feed.post')).toEqual([]);
+  });
+});
