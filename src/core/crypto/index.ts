@@ -25,3 +25,4 @@ export {
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
 export { parsePrivateKeyText } from './key-text.js';
+export { inspectKeyText, type KeyInspection } from './inspect.js';
