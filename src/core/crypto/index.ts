@@ -13,6 +13,7 @@ export {
   publicKeyFromBytes,
   publicKeyFromVerificationMethod,
   verifySignature,
+  SIGNATURE_MISMATCH,
   type PublicKey,
   type VerifyResult,
 } from './public-key.js';
