@@ -25,4 +25,4 @@ export {
   type PrivateKey,
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
-export { parsePrivateKeyText } from './key-text.js';
+export { describeKeyText, parseKeyText, parsePrivateKeyText, type KeyDescription, type KeyLayout, type KeyTextOptions, type ParsedKeyText } from './key-text.js';
