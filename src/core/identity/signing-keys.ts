@@ -199,7 +199,7 @@ export async function judgeSignature(did: string, signed: SignedBytes, source: S
     return r;
   };
   const validBy = (key: string, keysChecked: SignatureVerdict['keysChecked'], notes: string[] = []): SignatureVerdict =>
-    verdict('valid', { keysChecked, key, currentKey: key, notes, detail: `valid signature by ${key}, the current signing key of ${did}` });
+    verdict('valid', { keysChecked, key, currentKey: key, notes, detail: `valid ${parseDidKey(key).type} signature by ${key}, the current signing key of ${did}` });
 
   // The key in the DID document now; once more bypassing caches when it fails (it may have just changed).
   let current: string | null | undefined;
