@@ -101,3 +101,4 @@ export {
   type PlcGenesisInput,
   type PlcUpdateEdits,
 } from './update.js';
+export { operationFileDid, operationFileText, parseOperationFile, type OperationFile } from './operation-file.js';

@@ -21,8 +21,9 @@ export default defineCommand({
     else if (args.key !== undefined) text = args.key;
     else throw usage('MissingArgument', 'no key given', { hint: 'pass a public key as the argument, or a private key with --key-file <path> or "-" for stdin' });
     if (fromArgv) await refuseSecretArgument(text.trim(), 'use --key-file <path>, or pipe it: atcli key inspect - < key.txt');
-    const { inspectKeyText } = await import('../../../core/crypto/index.js');
-    const result = inspectKeyText(text, opts.type !== undefined ? { type: opts.type } : {});
+    const { describeKeyText } = await import('../../../core/crypto/index.js');
+    const source = opts.keyFile !== undefined ? `--key-file ${opts.keyFile}` : args.key === '-' ? 'stdin' : 'the argument';
+    const result = describeKeyText(text, { ...(opts.type !== undefined ? { type: opts.type } : {}), source });
     await out.result(result, (r) =>
       out.fields([
         ['type', r.type],
