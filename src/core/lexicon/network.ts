@@ -41,3 +41,17 @@ export { applyPublish, parseSavedPlan, planPublish } from './publish.js';
 export type { ApplyPublishOptions, DnsCheck, PlanPublishOptions, PublishAction, PublishItem, PublishPlan, PublishProgress, PublishResult, PublishedItem, SavedPlan } from './publish.js';
 export { checkLexiconDns, lexiconStatus, summarizeStatus } from './status.js';
 export type { DnsRow, DnsStatus, StatusRow, StatusSummary, SyncStatus } from './status.js';
+export { SchemaFinder } from './schemas.js';
+export type { SchemaFinderOptions, SchemaLookup, SchemaOrigin } from './schemas.js';
+export { validateAccountRepository, validateRecordAtUri, validateRepository } from './remote.js';
+export type {
+  AccountRepoOptions,
+  CollectionReport,
+  RecordCheckOptions,
+  RecordCheckResult,
+  RecordCounts,
+  RecordProblem,
+  RecordStatus,
+  RepoValidationOptions,
+  RepoValidationReport,
+} from './remote.js';

@@ -184,11 +184,15 @@ class Validator {
     private readonly options: ValidateOptions,
   ) {}
 
-  fail(path: string, message: string): void {
+  fail(path: string, message: string, missingSchema?: string): void {
     const key = `${path}\u0000${message}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
-    this.errors.push({ path, message });
+    this.errors.push(missingSchema === undefined ? { path, message } : { path, message, missingSchema });
+  }
+
+  missing(path: string, ref: string): void {
+    this.fail(path, `cannot check: schema ${ref} is not in the catalog`, ref);
   }
 
   /**
@@ -365,7 +369,7 @@ class Validator {
 
   ref(ref: string, v: unknown, path: string, base: string): void {
     const target = this.catalog.resolve(ref, base);
-    if (target === undefined) return this.fail(path, `cannot check: schema ${expandRef(ref, base)} is not in the catalog`);
+    if (target === undefined) return this.missing(path, expandRef(ref, base));
     this.value(target.def, v, path, target.nsid);
   }
 
@@ -378,7 +382,7 @@ class Validator {
     const refs = def.refs.map((r) => expandRef(r, base));
     if (refs.includes(t)) {
       const target = this.catalog.resolve(t);
-      if (target === undefined) return this.fail(path, `cannot check: schema ${t} is not in the catalog`);
+      if (target === undefined) return this.missing(path, t);
       return this.variant(target.def, v, path, target.nsid, t);
     }
     if (def.closed === true) {
@@ -388,7 +392,7 @@ class Validator {
     if (reason !== null) return this.fail(joinPath(path, '$type'), reason);
     const target = this.catalog.resolve(t);
     if (target === undefined) {
-      if (this.options.strictOpenUnions === true) this.fail(path, `cannot check: schema ${t} is not in the catalog`);
+      if (this.options.strictOpenUnions === true) this.missing(path, t);
       return;
     }
     this.variant(target.def, v, path, target.nsid, t);
