@@ -107,7 +107,9 @@ describe('differential: atcli vs @atproto/lexicon', () => {
 
   it('every class is in the documentation table, and the table lists nothing else', () => {
     const text = readFileSync(DOC, 'utf8');
-    const section = text.slice(text.indexOf('## Differences from the reference'));
+    const start = text.indexOf('## Differences from the reference');
+    const end = text.indexOf('\n## ', start + 1);
+    const section = text.slice(start, end < 0 ? undefined : end);
     const documented = [...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual(Object.keys(CLASSES).sort());
     for (const mutations of Object.values(CLASSES)) for (const m of mutations) expect(MUTATIONS.some((x) => x.id === m)).toBe(true);
