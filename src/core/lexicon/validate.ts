@@ -422,7 +422,7 @@ export function validateRecordData(catalog: LexiconCatalog, nsid: string, data: 
   const doc = catalog.get(nsid);
   if (doc === undefined) {
     throw notFound('LexiconNotFound', `no Lexicon schema for ${nsid}`, {
-      hint: 'put the schema under --lexicons <dir> (atcli lex pull can fetch published ones)',
+      hint: 'load the schema from a Lexicon folder, or fetch it from its publisher by Lexicon resolution',
     });
   }
   const main = doc.defs.main;
