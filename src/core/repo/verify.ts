@@ -107,6 +107,12 @@ export interface RepoVerifyOptions {
   onNode?: (node: { cid: Cid; layer: number; entries: number; present: boolean }) => void;
   /** Read-only tools (inspect, ls, diff) that do not authenticate: skip the signature check. */
   skipSignature?: boolean;
+  /**
+   * Called, as the CAR streams past, with every block that may be a record (hash-checked,
+   * dag-cbor, not the commit, not shaped like an MST node), before the next block is read; a
+   * returned promise is awaited. `bytes` is a view into the input: copy what must outlive the call.
+   */
+  onRecordBlock?: (cid: Cid, bytes: Uint8Array) => void | Promise<void>;
 }
 
 const MAX_LISTED = 20;
@@ -279,6 +285,10 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
           continue;
         }
         classifyRecord(key, bytes, recordTypes, recordProblems, decodeFailures, typeNames);
+        if (options.onRecordBlock) {
+          const pending = options.onRecordBlock(cid, bytes);
+          if (pending) await pending;
+        }
       }
     }
     options.onProgress?.({ bytes: report.bytes, blocks: report.blocks });
