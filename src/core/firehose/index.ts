@@ -89,3 +89,14 @@ export {
   type SyncView,
 } from './pipeline.js';
 export { FrameRecorder, RECORDING_MAGIC, readRecording, type RecordingEntry } from './record.js';
+export {
+  FAILURE_KINDS,
+  FrequentCounter,
+  StreamStats,
+  failureKind,
+  type FailureKind,
+  type RateRow,
+  type StatsItem,
+  type StatsOptions,
+  type StatsSnapshot,
+} from './stats.js';
