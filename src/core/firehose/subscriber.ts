@@ -65,7 +65,7 @@ function seqOf(v: unknown): number | null {
 }
 
 /** Best effort: the seq of a frame that failed to decode (trailing bytes, too large, …). */
-function peekSeq(buf: Uint8Array): number | null {
+export function peekSeq(buf: Uint8Array): number | null {
   try {
     const header = decodeCborPrefix(buf, 0);
     if (!isMap(header.value) || header.value.op !== 1 || header.value.t === '#info') return null;
