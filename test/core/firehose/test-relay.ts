@@ -23,6 +23,8 @@ export interface RelayEntry {
   once?: boolean;
   /** Close the connection after sending it (error frames). */
   closeAfter?: boolean;
+  /** Anything the test wants to keep with the entry (for `filter` and `transform`). */
+  meta?: unknown;
 }
 
 export interface TestRelayOptions {
@@ -39,6 +41,10 @@ export interface TestRelayOptions {
   path?: string;
   /** A cursor past the last entry: a FutureCursor error frame (default), or live tail (Jetstream). */
   futureCursor?: 'error' | 'live';
+  /** Send an entry on a connection only when this says so (server-side filters from the query). */
+  filter?: (entry: RelayEntry, params: URLSearchParams) => boolean;
+  /** What to send for an entry on a connection (e.g. compressed when the query asks). */
+  transform?: (entry: RelayEntry, params: URLSearchParams) => Uint8Array | string;
 }
 
 export interface RelayConnection {
@@ -269,7 +275,8 @@ export class TestRelay {
         if (this.sentOnce.has(entry)) continue;
         this.sentOnce.add(entry);
       }
-      const data = entry.data;
+      if (this.options.filter && !this.options.filter(entry, conn.params)) continue;
+      const data = this.options.transform ? this.options.transform(entry, conn.params) : entry.data;
       await write(typeof data === 'string' ? wsFrame(0x1, Buffer.from(data, 'utf8')) : wsFrame(0x2, data));
       conn.sent.push(entry.seq ?? -1);
       sent++;
