@@ -3,6 +3,9 @@
 // event per commit), the busiest accounts with a bounded table, lag percentiles, failures by kind,
 // and memory that stays bounded when every event comes from a new account.
 import { describe, expect, it } from 'vitest';
+import { FirehosePipeline } from '../../../src/core/firehose/pipeline.js';
+import { inspectFrame } from '../../../src/core/firehose/subscriber.js';
+import { doctoredStream } from './test-relay.js';
 import {
   FrequentCounter,
   StreamStats,
@@ -242,5 +245,20 @@ describe('StreamStats', () => {
     expect(snap.collections.top[0]!.collection).toBe('app.bsky.feed.post');
     expect(snap.collections.others + snap.collections.top.reduce((n, r) => n + r.count, 0)).toBe(snap.ops.count);
     expect(heavy).toBe(8000);
+  });
+});
+
+describe('StreamStats on real pipeline outputs', () => {
+  it('classifies every failure the verifier reports for doctored frames, none as "other"', async () => {
+    const stream = doctoredStream();
+    const p = new FirehosePipeline({ verify: true, resolveKey: async () => stream.repo.key.publicKey });
+    const s = new StreamStats();
+    for (const e of stream.entries) for (const o of await p.process(inspectFrame(e.data))) s.add(o);
+    const snap = s.snapshot();
+    const kinds = snap.failuresByKind.map((f) => f.kind);
+    expect(snap.failures.count).toBe(stream.expected.filter((e) => !e.ok).length);
+    expect(kinds).not.toContain('other');
+    for (const k of ['signature', 'proof', 'commit', 'frame', 'chain'] as const) expect(kinds, k).toContain(k);
+    expect(snap.byType.find((t) => t.type === 'commit')!.count).toBe(stream.expected.filter((e) => e.ok && e.type === 'commit').length);
   });
 });
