@@ -1,7 +1,7 @@
 // Errors, the house way: "error: <message>", indented facts, "hint: <what to do>"; with --json one
 // line {"error":{code,message,hint,details}} on stderr. No stack trace unless -vv / ATCLI_DEBUG.
 import { isAtcliError, type AtcliError } from '../core/errors.js';
-import { hintFor } from './hints.js';
+import { hintFor } from './hints/index.js';
 import { jsonReplacer } from './render/output.js';
 import type { StderrWriter } from './render/stderr.js';
 import { capped } from './render/text.js';

@@ -1,11 +1,7 @@
-// What to do next, in CLI terms, for each error code core throws. Core states what is wrong in
-// protocol terms; this table adds the flags and commands that fix it. A function receives the
-// command path ("repo verify") for hints that name the command.
-import type { AtcliError } from '../core/errors.js';
+import type { HintTable } from './index.js';
 
-type Hint = string | ((err: AtcliError, path: string) => string | undefined);
-
-const HINTS: Record<string, Hint> = {
+/** Hints for errors any command can meet: network, files, login, prompts. */
+export const GENERAL_HINTS: HintTable = {
   NotLoggedIn: (e) => e.hint,
   HandleNotFound: 'check the spelling; "atcli resolve <handle> -v" shows each method tried',
   DidNotFound: 'check the DID; for a local directory pass --plc <url>',
@@ -15,11 +11,4 @@ const HINTS: Record<string, Hint> = {
   Timeout: 'the server did not answer in time; raise --timeout or try again later',
   FileExists: 'choose another path with -o, or pass --force to replace it',
   FileNotFound: 'check the path',
-  InputRequired: (e) => e.hint,
 };
-
-export function hintFor(err: AtcliError, path: string): string | undefined {
-  const hint = HINTS[err.code];
-  const cli = typeof hint === 'function' ? hint(err, path) : hint;
-  return cli ?? err.hint;
-}
