@@ -3,6 +3,8 @@
 import { inject } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { connectNetwork, createAccount, uniqueHandle, type Session, type TestNetwork } from '../network/client.js';
+import type { IdentityConfig } from '../../src/core/identity/index.js';
+import { parseConnectTo, type HttpConfig } from '../../src/core/net/http.js';
 
 export const networkInfo = inject('network');
 
@@ -130,4 +132,20 @@ export async function listAll(account: { pdsUrl: string; did: string }, collecti
     cursor = page.records.length > 0 ? page.cursor : undefined;
   } while (cursor);
   return out;
+}
+
+
+/**
+ * What core functions are given when called directly against the test network: the HTTP
+ * settings of `--dev` and an identity configuration with the local PLC directory and DNS server.
+ * `connectTo` rules ("host:80:127.0.0.1:port") route look-ups such as a handle's well-known.
+ */
+export function coreConfig(net: TestNetwork, connectTo: string[] = []): { http: HttpConfig; identity: IdentityConfig } {
+  const http: HttpConfig = {
+    timeoutMs: 10_000,
+    userAgent: 'atcli-e2e',
+    allowPrivateNetwork: true,
+    connectTo: connectTo.map(parseConnectTo),
+  };
+  return { http, identity: { http, plcUrl: net.plcUrl, dnsServers: [net.dnsServer], dev: true, dnsTimeoutMs: 3000 } };
 }

@@ -20,7 +20,8 @@ export interface PdsInfo {
 export interface NetworkInfo {
   control: string;
   plcUrl: string;
-  pds: { a: PdsInfo; b: PdsInfo };
+  /** a and b always; others once started with `startPds` (a client made earlier does not see them) */
+  pds: { a: PdsInfo; b: PdsInfo } & Partial<Record<string, PdsInfo>>;
   /** "127.0.0.1:PORT", for dns.Resolver#setServers */
   dnsServer: string;
   didWeb: { port: number; url: string; did: string };
@@ -52,6 +53,11 @@ export interface TestNetwork extends NetworkInfo {
   setDidWeb(document: unknown): Promise<void>;
   /** Stop and start that PDS on the same port and data. */
   restartPds(name: PdsName): Promise<void>;
+  /**
+   * Start another PDS on the same PLC directory (idempotent: a name already running answers its
+   * info). `inviteRequired` makes createAccount need an invite code.
+   */
+  startPds(name: string, opts?: { inviteRequired?: boolean }): Promise<PdsInfo>;
   /** Stop the network (and wait for its process, when this client started it). */
   stop(): Promise<void>;
 }
@@ -92,6 +98,9 @@ export async function connectNetwork(infoOrControl: NetworkInfo | string, child?
     },
     async restartPds(name) {
       await control(base, 'POST', `/pds/${name}/restart`);
+    },
+    async startPds(name, opts = {}) {
+      return (await control(base, 'POST', `/pds/${name}`, opts)) as PdsInfo;
     },
     async stop() {
       const exited =

@@ -415,7 +415,7 @@ async function readJson(req) {
 const pdses = new Map();
 let network;
 
-async function pdsConfig(name, didPlcUrl) {
+async function pdsConfig(name, didPlcUrl, extra = {}) {
   const dir = path.join(runDir, `pds-${name}`);
   await fs.mkdir(path.join(dir, 'data'), { recursive: true });
   const rotation = await Secp256k1Keypair.create({ exportable: true });
@@ -428,6 +428,7 @@ async function pdsConfig(name, didPlcUrl) {
     blobstoreDiskTmpLocation: path.join(dir, 'blobs-tmp'),
     plcRotationKeyK256PrivateKeyHex: Buffer.from(await rotation.export()).toString('hex'),
     recoveryDidKey: recovery.did(),
+    ...extra,
   };
 }
 
@@ -504,6 +505,18 @@ async function startAll() {
     };
   };
 
+  // Further PDSes on the same PLC directory, started on demand (POST /pds/:name), e.g. one that
+  // requires invite codes. Starting an existing name again answers its info.
+  let starting = Promise.resolve();
+  const startPds = async (name, opts) => {
+    if (pdses.has(name)) return;
+    const config = await pdsConfig(name, network.plc.url, { inviteRequired: opts.inviteRequired === true });
+    const pds = await TestPds.create(config);
+    wirePds(name, pds);
+    pdses.set(name, { pds, config });
+    log(`pds ${name} started on port ${pds.port}${opts.inviteRequired === true ? ' (invite codes required)' : ''}`);
+  };
+
   let restarting = Promise.resolve();
   const restartPds = async (name) => {
     const entry = pdses.get(name);
@@ -544,6 +557,14 @@ async function startAll() {
       didWebDoc = body.document ?? null;
       return sendJson(res, 200, { did: info().didWeb.did });
     }
+    const started = /^\/pds\/([a-z][a-z0-9]{0,15})$/.exec(p);
+    if (req.method === 'POST' && started) {
+      const body = await readJson(req);
+      const run = starting.then(() => startPds(started[1], body));
+      starting = run.catch(() => {});
+      await run;
+      return sendJson(res, 200, info().pds[started[1]]);
+    }
     const m = /^\/pds\/([^/]+)\/restart$/.exec(p);
     if (req.method === 'POST' && m) {
       if (!pdses.has(m[1])) return sendJson(res, 404, { error: 'NotFound', message: `no pds ${m[1]}` });
@@ -566,8 +587,9 @@ async function startAll() {
       await closeHttp(controlServer);
       await closeHttp(didWebServer);
       const errors = [];
-      const b = pdses.get('b');
-      if (b) await b.pds.close().catch((e) => errors.push(e));
+      for (const [name, entry] of pdses) {
+        if (name !== 'a') await entry.pds.close().catch((e) => errors.push(e));
+      }
       await network.close().catch((e) => errors.push(e));
       await dnsServer.close().catch((e) => errors.push(e));
       for (const e of errors) log(`error while closing: ${e?.message ?? e}`);
