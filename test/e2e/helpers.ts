@@ -5,6 +5,7 @@ import { createHmac } from 'node:crypto';
 import { connectNetwork, createAccount, uniqueHandle, type Session, type TestNetwork } from '../network/client.js';
 import type { IdentityConfig } from '../../src/core/identity/index.js';
 import { parseConnectTo, type HttpConfig } from '../../src/core/net/http.js';
+import { XrpcClient, SessionAuth, login } from '../../src/core/xrpc/index.js';
 
 export const networkInfo = inject('network');
 
@@ -148,4 +149,11 @@ export function coreConfig(net: TestNetwork, connectTo: string[] = []): { http: 
     connectTo: connectTo.map(parseConnectTo),
   };
   return { http, identity: { http, plcUrl: net.plcUrl, dnsServers: [net.dnsServer], dev: true, dnsTimeoutMs: 3000 } };
+}
+
+
+/** A core XRPC client logged in to `pdsUrl` as `identifier` (the session lives in memory only). */
+export async function sessionClient(http: HttpConfig, pdsUrl: string, identifier: string, password: string): Promise<XrpcClient> {
+  const session = await login(pdsUrl, identifier, password, { http });
+  return new XrpcClient({ service: session.pds, http, auth: SessionAuth.inMemory(session) });
 }
