@@ -101,3 +101,4 @@ export {
   type PlcGenesisInput,
   type PlcUpdateEdits,
 } from './update.js';
+export { verifyPlcIdentity, type PlcIdentityCheck } from './check.js';

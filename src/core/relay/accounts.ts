@@ -8,6 +8,7 @@ import type { HttpConfig } from '../net/http.js';
 import { findRepoStatus, type RepoStatus } from '../account/admin.js';
 import { resolveIdentity, type IdentityConfig } from '../identity/index.js';
 import { XrpcClient } from '../xrpc/index.js';
+import { compareTids } from '../syntax/index.js';
 import { relayClient } from './hosts.js';
 
 /** What one host says about a repository. */
@@ -28,17 +29,13 @@ export function repoView(status: Pick<RepoStatus, 'active' | 'status' | 'rev'>):
   return { active: status.active, ...(status.status !== undefined ? { status: status.status } : {}), ...(status.rev !== undefined ? { rev: status.rev } : {}) };
 }
 
-/** Revs are TIDs: their base32-sortable text orders them by time. */
-export function compareRevs(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 export function compareRepoViews(mirror: RepoView | null, source: RepoView): Agreement {
   if (mirror === null) return 'missing';
   if (mirror.active !== source.active) return 'status-differs';
   if (!source.active) return (mirror.status ?? '') === (source.status ?? '') ? 'in-sync' : 'status-differs';
   if (mirror.rev === undefined || source.rev === undefined || mirror.rev === source.rev) return 'in-sync';
-  return compareRevs(mirror.rev, source.rev) < 0 ? 'behind' : 'ahead';
+  return compareTids(mirror.rev, source.rev) < 0 ? 'behind' : 'ahead';
 }
 
 export interface RelayAccountStatus {

@@ -17,7 +17,8 @@ import type { XrpcClient } from '../xrpc/index.js';
 import { findRepoStatus } from '../account/admin.js';
 import { listRepos, type HostedRepo } from '../pds/repos.js';
 import { mapUnordered } from '../util/concurrent.js';
-import { compareRevs, repoView, type RepoView } from './accounts.js';
+import { repoView, type RepoView } from './accounts.js';
+import { compareTids } from '../syntax/index.js';
 
 export type DiffScope = 'both' | 'b';
 
@@ -72,7 +73,7 @@ function differenceOf(did: string, a: RepoView | null, b: RepoView | null): Acco
   if (a === null) return { did, difference: 'only-in-b', a, b };
   if (a.active !== b.active || (!a.active && (a.status ?? '') !== (b.status ?? ''))) return { did, difference: 'status', a, b };
   if (a.active && a.rev !== undefined && b.rev !== undefined && a.rev !== b.rev) {
-    return { did, difference: 'rev', a, b, newer: compareRevs(a.rev, b.rev) > 0 ? 'a' : 'b' };
+    return { did, difference: 'rev', a, b, newer: compareTids(a.rev, b.rev) > 0 ? 'a' : 'b' };
   }
   return null;
 }
