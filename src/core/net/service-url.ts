@@ -11,8 +11,10 @@ const SCHEMES: Record<string, 'https:' | 'http:'> = { 'https:': 'https:', 'http:
 /** `input` → `https://host[:port]` (or http:// for http:// and ws:// input). Throws usage 'InvalidServiceUrl'. */
 export function serviceOrigin(input: string): string {
   const text = input.trim();
+  // Credentials in a URL are refused, and never repeated in the message.
+  const shown = text.replace(/\/\/[^/?#]*@/, '//***@').slice(0, 200);
   const bad = (why: string): never => {
-    throw usage('InvalidServiceUrl', `"${text.slice(0, 200)}" is not a service URL: ${why}`, {
+    throw usage('InvalidServiceUrl', `"${shown}" is not a service URL: ${why}`, {
       hint: 'give the service as https://host (a bare host name means https; a relay may also be given as wss://host)',
     });
   };

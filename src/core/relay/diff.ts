@@ -6,9 +6,10 @@
  * - scope 'both' (two relays): both listings are read in step, and an account listed by one side
  *   waits in a window until the other side lists it too. Hosts that list in roughly the same order
  *   (both by age, as relays and PDSes do) keep the window small. When a side's window is full, its
- *   oldest account is asked of the other host directly (getRepoStatus) and leaves the window; the
- *   DIDs answered that way are remembered (also capped) so the other listing does not report them
- *   again. At the end, what is left in a window is asked of the other host the same way.
+ *   oldest account is asked of the other host directly (getRepoStatus) and leaves the window; at
+ *   the end, what is left in a window is asked the same way. So that no account is reported twice
+ *   without remembering every account settled, a's listing answers for every account a has: an
+ *   account of b that leaves b's window unmatched is only reported when a does not have it.
  * - scope 'b' (b is a PDS, a relay or another PDS that should follow it): only the accounts b lists
  *   matter (a relay lists every PDS's accounts); each is asked of a directly, `concurrency` at a
  *   time, as b's listing streams.
@@ -104,12 +105,17 @@ export function diffAccounts(a: XrpcClient, b: XrpcClient, opts: DiffOptions = {
     return s === null ? null : repoView(s);
   };
 
-  async function* probeEach(source: AsyncIterable<{ did: string; view: RepoView }> | Iterable<{ did: string; view: RepoView }>, side: 'a' | 'b'): AsyncGenerator<AccountDifference> {
-    const other = side === 'a' ? b : a;
-    for await (const d of mapUnordered(source, concurrency, async ({ did, view }) => {
-      const found = await probe(other, did);
-      return count(side === 'a' ? differenceOf(did, view, found) : differenceOf(did, found, view), found !== null);
-    })) {
+  type Listed = { did: string; view: RepoView };
+  /** a's listing answers for a's accounts: b's account found on a was (or will be) compared there. */
+  const settle = async (side: 'a' | 'b', { did, view }: Listed, bAnswers: boolean): Promise<AccountDifference | null> => {
+    const found = await probe(side === 'a' ? b : a, did);
+    if (side === 'a') return count(differenceOf(did, view, found), found !== null);
+    if (found !== null && !bAnswers) return null;
+    return count(differenceOf(did, found, view), found !== null);
+  };
+
+  async function* probeEach(source: AsyncIterable<Listed> | Iterable<Listed>, side: 'a' | 'b', bAnswers = false): AsyncGenerator<AccountDifference> {
+    for await (const d of mapUnordered(source, concurrency, (entry) => settle(side, entry, bAnswers))) {
       if (d !== null) yield d;
     }
   }
@@ -122,17 +128,13 @@ export function diffAccounts(a: XrpcClient, b: XrpcClient, opts: DiffOptions = {
         yield { did: r.did, view: viewOf(r) };
       }
     })();
-    yield* probeEach(listed, 'b');
+    yield* probeEach(listed, 'b', true);
   }
 
   async function* both(): AsyncGenerator<AccountDifference> {
     const sides = {
-      a: { it: listRepos(a, { pageSize })[Symbol.asyncIterator](), pending: new Map<string, RepoView>(), settled: new Set<string>(), done: false },
-      b: { it: listRepos(b, { pageSize })[Symbol.asyncIterator](), pending: new Map<string, RepoView>(), settled: new Set<string>(), done: false },
-    };
-    const remember = (set: Set<string>, did: string): void => {
-      set.add(did);
-      if (set.size > window) set.delete(set.values().next().value as string);
+      a: { it: listRepos(a, { pageSize })[Symbol.asyncIterator](), pending: new Map<string, RepoView>(), done: false },
+      b: { it: listRepos(b, { pageSize })[Symbol.asyncIterator](), pending: new Map<string, RepoView>(), done: false },
     };
     try {
       while (!sides.a.done || !sides.b.done) {
@@ -149,8 +151,6 @@ export function diffAccounts(a: XrpcClient, b: XrpcClient, opts: DiffOptions = {
           else summary.listedB++;
           const did = step.value.did;
           const view = viewOf(step.value);
-          // Already settled by asking this side directly when the other side's window overflowed.
-          if (me.settled.delete(did)) continue;
           const partner = other.pending.get(did);
           if (partner !== undefined) {
             other.pending.delete(did);
@@ -162,9 +162,7 @@ export function diffAccounts(a: XrpcClient, b: XrpcClient, opts: DiffOptions = {
           while (me.pending.size > window) {
             const [oldDid, oldView] = me.pending.entries().next().value as [string, RepoView];
             me.pending.delete(oldDid);
-            const found = await probe(name === 'a' ? b : a, oldDid);
-            if (found !== null) remember(other.settled, oldDid);
-            const d = count(name === 'a' ? differenceOf(oldDid, oldView, found) : differenceOf(oldDid, found, oldView), found !== null);
+            const d = await settle(name, { did: oldDid, view: oldView }, false);
             if (d !== null) yield d;
           }
         }
