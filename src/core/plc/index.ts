@@ -102,3 +102,4 @@ export {
   type PlcUpdateEdits,
 } from './update.js';
 export { verifyPlcIdentity, type PlcIdentityCheck } from './check.js';
+export { operationFileDid, operationFileText, parseOperationFile, type OperationFile } from './operation-file.js';
