@@ -90,7 +90,7 @@ describe.skipIf(!networkInfo)('relay operation (core; real PDS and the loopback 
     const hosts = await collect(listHosts(relayClient(http, relayA.url)));
     expect(hosts).toEqual([{ hostname: `localhost:${pds.port}`, seq: expect.any(Number), status: 'active', accountCount: 5 }]);
     expect(await hostStatus(relayClient(http, `ws://127.0.0.1:${new URL(relayA.url).port}`), `localhost:${pds.port}`)).toMatchObject({ hostname: `localhost:${pds.port}`, status: 'active', accountCount: 5 });
-    await expect(hostStatus(relayClient(http, relayA.url), 'nowhere.example')).rejects.toMatchObject({ code: 'HostNotFound', kind: 'notFound' });
+    await expect(hostStatus(relayClient(http, relayA.url), 'nowhere.example')).rejects.toMatchObject({ code: 'RelayHostUnknown', kind: 'notFound' });
     relayA.setHost(`localhost:${pds.port}`, { status: 'throttled' });
     expect((await hostStatus(relayClient(http, relayA.url), `localhost:${pds.port}`)).status).toBe('throttled');
     relayA.setHost(`localhost:${pds.port}`, { status: 'active' });

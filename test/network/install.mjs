@@ -122,21 +122,26 @@ function npmCommand() {
 // 0. PostgreSQL for the AppView (see the top of this file)
 function ensurePostgres() {
   if (process.env.ATCLI_TEST_NO_APPVIEW === '1' || findPgBin() !== null) return;
-  const canApt = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (!canApt) {
-    say('note: PostgreSQL is not installed, so the reference AppView cannot run; the doctor tests that use it will fail. Install the Debian package postgresql (as root: apt-get install -y postgresql), or set ATCLI_TEST_NO_APPVIEW=1 to leave the AppView out.');
+  const root = process.getuid?.() === 0;
+  const sudo = root ? [] : ['sudo', '-n'];
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  const canSudo = root || spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+  if (!hasApt || !canSudo) {
+    say('note: PostgreSQL is not installed, so the reference AppView cannot run and the tests that start it fail. Install the Debian package postgresql (apt-get install -y postgresql), or set ATCLI_TEST_NO_APPVIEW=1 to leave the AppView out.');
     return;
   }
   const t = Date.now();
-  say('installing PostgreSQL (Debian package postgresql) for the reference AppView');
-  // No default cluster: the test network creates a throwaway one of its own.
-  mkdirSync('/etc/postgresql-common', { recursive: true });
-  if (!existsSync('/etc/postgresql-common/createcluster.conf')) writeFileSync('/etc/postgresql-common/createcluster.conf', 'create_main_cluster = false\n');
+  say('installing PostgreSQL (Debian package postgresql) for the reference AppView (apt-get)');
+  // No default cluster: the test network makes a throwaway one of its own.
+  if (root && !existsSync('/etc/postgresql-common/createcluster.conf')) {
+    mkdirSync('/etc/postgresql-common', { recursive: true });
+    writeFileSync('/etc/postgresql-common/createcluster.conf', 'create_main_cluster = false\n');
+  }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args) => spawnSync('apt-get', args, { env, stdio: ['ignore', 2, 2] });
-  if (apt(['update', '-qq']).status !== 0) fail('apt-get update failed (PostgreSQL for the AppView)');
-  const res = apt(['install', '-y', '-qq', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', 'postgresql']);
-  if (res.status !== 0 || findPgBin() === null) fail('apt-get install postgresql failed (PostgreSQL for the AppView)');
+  const apt = (args) => spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(root ? [] : ['apt-get']), ...args], { env, stdio: ['ignore', 2, 2] }).status === 0;
+  const install = ['install', '-y', '-qq', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', 'postgresql'];
+  if (!apt(install) && !(apt(['update', '-qq']) && apt(install))) fail('apt-get install postgresql failed (PostgreSQL for the AppView)');
+  if (findPgBin() === null) fail('apt-get installed postgresql, but its server binaries were not found');
   say(`PostgreSQL installed (${((Date.now() - t) / 1000).toFixed(1)} s)`);
 }
 ensurePostgres();

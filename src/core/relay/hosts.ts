@@ -45,7 +45,7 @@ export async function* listHosts(client: XrpcClient, opts: { pageSize?: number }
   }
 }
 
-/** `getHostStatus`. Throws notFound 'HostNotFound' when the relay does not know the host. */
+/** `getHostStatus`. Throws notFound 'RelayHostUnknown' when the relay does not know the host (the lexicon's HostNotFound). */
 export async function hostStatus(client: XrpcClient, hostname: string): Promise<RelayHost> {
   const nsid = 'com.atproto.sync.getHostStatus';
   const name = hostnameOf(hostname);
@@ -54,7 +54,7 @@ export async function hostStatus(client: XrpcClient, hostname: string): Promise<
     out = await client.query<unknown>(nsid, { hostname: name });
   } catch (err) {
     if (err instanceof XrpcError && (err.xrpcError === 'HostNotFound' || err.status === 404)) {
-      throw notFound('HostNotFound', `${new URL(client.service).host} does not know the host ${name}`, { details: { hostname: name } });
+      throw notFound('RelayHostUnknown', `${new URL(client.service).host} does not know the host ${name}`, { details: { hostname: name } });
     }
     throw err;
   }
