@@ -211,6 +211,10 @@ describe.skipIf(!info)('record commands against the local network', () => {
     expect(human.code).toBe(3);
     expect(human.stderr).toMatch(/✗ signature/);
     expect(human.stderr).toContain('proof INVALID: 1 check failed');
+    const quiet = await cli(['-q', 'record', 'get', first.uri, '--key', wrong]);
+    expect(quiet.code).toBe(3);
+    expect(quiet.stderr).toMatch(/^✗ signature/m);
+    expect(quiet.stderr).not.toContain('✓');
   });
 
   it('put: compare-and-swap with the current CID succeeds, with a stale one exits 3', async () => {

@@ -49,7 +49,8 @@ export default defineCommand({
       const summary = proof.valid
         ? c.green(`proof valid: ${shown.uri} is in ${ref.did}'s repository at rev ${report.rev}, signed by ${report.signingKey}`)
         : c.red(`proof INVALID: ${plural(proof.checks.filter((x) => !x.ok).length, 'check')} failed`);
-      const text = `${await renderChecks(proof.checks, c)}\n${summary}`;
+      const shownChecks = err.quiet ? proof.checks.filter((x) => !x.ok) : proof.checks;
+      const text = `${shownChecks.length > 0 ? `${await renderChecks(shownChecks, c)}\n` : ''}${summary}`;
       if (proof.valid) err.info(text);
       else err.line(text);
     }
