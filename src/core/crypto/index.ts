@@ -25,3 +25,4 @@ export {
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
 export { parsePrivateKeyText } from './key-text.js';
+export { MAX_KEY_BYTES, MAX_KEY_MULTIBASE_CHARS } from './encoding.js';
