@@ -32,8 +32,8 @@ import { readFile } from 'node:fs/promises';
 import { Agent, WebSocket } from 'undici';
 import { decodeCborPrefix } from '../codec/cbor.js';
 import { isAtcliError, runtime, usage, type AtcliError } from '../errors.js';
-import { isLoopbackHostname } from '../net/address.js';
 import { webSocketDispatcher, type HttpConfig } from '../net/http.js';
+import { checkServiceUrl } from '../net/url-policy.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { MAX_SEQ_EXCLUSIVE } from './events.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameError, decodeFrame, isMap, type Frame } from './frame.js';
@@ -94,23 +94,10 @@ export function inspectFrame(data: Uint8Array | string, options: { maxFrameBytes
  * or the full endpoint URL. Query and fragment are dropped (the cursor is added per connection).
  */
 export function subscribeReposUrl(base: string, options: { allowInsecure?: boolean } = {}): string {
-  let u: URL;
-  try {
-    u = new URL(base);
-  } catch {
-    throw usage('InvalidUrl', `not a URL: ${base.slice(0, 200)}`, { hint: 'give a relay or PDS URL, e.g. wss://bsky.network or https://pds.example.com' });
-  }
-  if (u.username !== '' || u.password !== '') throw usage('InvalidUrl', 'relay URLs with credentials (user@host) are not allowed');
+  // Checked as written, before anything normalises it (url-policy.ts).
+  const u = checkServiceUrl(base, { dev: options.allowInsecure === true, schemes: ['wss', 'https', 'ws', 'http'], shape: 'request' }, 'the relay URL').url;
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
-  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw usage('InvalidUrl', `unsupported scheme "${u.protocol.replace(/:$/, '')}" for a relay: ${base.slice(0, 200)}`, { hint: 'use wss:// or https://' });
-  }
-  if (u.protocol === 'ws:' && options.allowInsecure !== true && !isLoopbackHostname(u.hostname)) {
-    throw usage('InsecureUrl', `refusing an unencrypted connection to ${u.host}`, {
-      hint: 'use wss:// (or https://); ws:// and http:// are only for localhost, or with --dev',
-    });
-  }
   let path = u.pathname.replace(/\/+$/, '');
   if (!path.endsWith(SUBSCRIBE_REPOS_PATH)) path += SUBSCRIBE_REPOS_PATH;
   u.pathname = path;

@@ -18,6 +18,7 @@ import { isIP } from 'node:net';
 import { Agent, buildConnector, request as undiciRequest } from 'undici';
 import { AtcliError, runtime, usage } from '../errors.js';
 import { isLoopbackAddress, isLoopbackHostname, isPublicAddress } from './address.js';
+import { checkUrlPolicy, urlError } from './url-policy.js';
 
 /** curl `--connect-to` semantics: connections for HOST:PORT go to TOHOST:TOPORT instead. */
 export interface ConnectRule {
@@ -254,46 +255,25 @@ function displayUrl(u: URL): string {
   return u.href;
 }
 
-function parseUrl(raw: string): URL {
-  // Reject hosts that WHATWG URL would silently reinterpret (0x7f.1, 2130706433, 127.1 → 127.0.0.1).
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)/.exec(raw);
-  if (!m) throw usage('InvalidUrl', `not an absolute http(s) URL: ${truncate(raw)}`);
-  const authority = m[2]!;
-  if (authority.includes('@')) {
-    throw usage('InvalidUrl', `URLs with credentials (user@host) are not allowed: ${truncate(raw.replace(/\/\/[^/?#]*@/, '//***@'))}`);
-  }
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw usage('InvalidUrl', `not a valid URL: ${truncate(raw)}`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw usage('InvalidUrl', `unsupported URL scheme '${u.protocol.replace(/:$/, '')}' in ${truncate(raw)}`, {
-      hint: 'use an https:// URL',
-    });
-  }
-  const rawHost = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.replace(/:[0-9]*$/, '');
-  // An ASCII host must come out of the parser as written (modulo case): no numeric shorthands
-  // (0x7f.1, 2130706433, 127.1) and no percent-encoding. Non-ASCII (IDN) hosts are punycoded as usual.
-  if (!rawHost.startsWith('[') && /^[\x21-\x7e]*$/.test(rawHost) && rawHost.toLowerCase() !== u.hostname) {
-    throw usage('InvalidUrl', `ambiguous host '${truncate(rawHost)}' in ${truncate(raw)}`, {
-      hint: 'write the host name plainly, and IPv4 addresses as four decimal numbers (a.b.c.d)',
-    });
-  }
-  return u;
+/** The URL of a request as the caller gave it: checked against the URL policy before parsing. */
+function parseUrl(raw: string, config: HttpConfig): URL {
+  const checked = checkUrlPolicy(raw, { dev: config.allowPrivateNetwork, source: 'user', shape: 'request' });
+  if ('problem' in checked) throw urlError(raw, checked.problem, 'the request URL');
+  return checked.ok.url;
 }
 
-function truncate(s: string): string {
-  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
-}
-
-function checkScheme(u: URL, config: HttpConfig): void {
-  if (u.protocol === 'http:' && !config.allowPrivateNetwork && !isLoopbackHostname(u.hostname)) {
-    throw usage('InsecureUrl', `refusing plain http:// to ${u.host} (${displayUrl(u)})`, {
-      hint: 'use https://; http:// is only allowed for localhost (or with --allow-private-network for development)',
-    });
-  }
+/**
+ * The next hop of a redirect. An absolute `Location` is checked as written, before it is resolved
+ * (resolution would normalise `0x7f.1` into `127.0.0.1`); a redirect may reach a loopback host only
+ * from one. Relative locations keep the host.
+ */
+function redirectTarget(location: string, from: URL, config: HttpConfig, loopbackOk: boolean): URL {
+  if (/[\x00-\x20\x7f\\]/.test(location)) throw new Error('the Location header contains spaces, control characters or backslashes');
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) ? location : location.startsWith('//') ? `${from.protocol}${location}` : null;
+  if (absolute === null) return new URL(location, from);
+  const checked = checkUrlPolicy(absolute, { dev: config.allowPrivateNetwork, source: loopbackOk ? 'user' : 'remote', shape: 'request' });
+  if ('problem' in checked) throw new Error(`the redirect target ${checked.problem.reason}`);
+  return checked.ok.url;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,7 +363,7 @@ function mapError(err: unknown, u: URL, config: HttpConfig, deadline: Deadline |
   const blocked = findBlocked(err);
   if (blocked) {
     return runtime('BlockedAddress', `refusing to connect to ${blocked.host} at non-public address ${blocked.address} (${url})`, {
-      hint: 'private, loopback and link-local addresses are blocked; use --allow-private-network for local development',
+      hint: 'private, loopback and link-local addresses are only reachable in development mode',
       details: { url, address: blocked.address },
     });
   }
@@ -437,9 +417,10 @@ async function send(
   deadline: Deadline,
   bodyIdleTimeoutMs: number,
 ): Promise<RawResponse> {
-  let u = parseUrl(req.url);
-  // Explicit local dev servers (http://localhost:2583) work without flags; nothing else may reach loopback.
-  const firstIsLoopback = u.protocol === 'http:' && isLoopbackHostname(u.hostname);
+  let u = parseUrl(req.url, config);
+  // A loopback host the caller named (http://localhost:2583) is reachable without development mode;
+  // nothing else may reach loopback addresses (see url-policy.ts).
+  const firstIsLoopback = isLoopbackHostname(u.hostname);
   let method = (req.method ?? 'GET').toUpperCase();
   let body = req.body;
   const headers: Record<string, string> = {};
@@ -449,10 +430,9 @@ async function send(
   let hops = 0;
   let loopbackOk = firstIsLoopback;
   for (;;) {
-    checkScheme(u, config);
     const policy: Policy = {
       allowPrivateNetwork: config.allowPrivateNetwork,
-      allowLoopback: loopbackOk && u.protocol === 'http:' && isLoopbackHostname(u.hostname),
+      allowLoopback: loopbackOk && isLoopbackHostname(u.hostname),
       connectTo: config.connectTo,
       connectTimeoutMs: config.timeoutMs,
     };
@@ -486,9 +466,9 @@ async function send(
       }
       let next: URL;
       try {
-        next = parseUrl(new URL(location, u).href);
+        next = redirectTarget(location, u, config, loopbackOk);
       } catch (err) {
-        throw runtime('InvalidRedirect', `invalid redirect from ${displayUrl(u)}`, { cause: err, details: { url: displayUrl(u) } });
+        throw runtime('InvalidRedirect', `invalid redirect from ${displayUrl(u)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, details: { url: displayUrl(u) } });
       }
       if (u.protocol === 'https:' && next.protocol !== 'https:') {
         throw runtime('InsecureRedirect', `refusing redirect from https to ${next.protocol.replace(/:$/, '')} (${displayUrl(u)} → ${displayUrl(next)})`, {

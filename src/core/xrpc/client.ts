@@ -12,6 +12,7 @@
  */
 import { AtcliError, runtime, usage } from '../errors.js';
 import { httpRequest, httpRequestStream, type HttpConfig, type HttpResponse } from '../net/http.js';
+import { checkServiceUrl } from '../net/url-policy.js';
 import { XrpcError, parseErrorBody, sanitizeRemoteText, statusText } from './errors.js';
 import type { SessionAuth, SessionData } from './session.js';
 import { sleep } from '../util/sleep.js';
@@ -127,16 +128,8 @@ export class XrpcClient {
   private readonly backoffBaseMs: number;
 
   constructor(opts: XrpcClientOptions) {
-    let base: URL;
-    try {
-      base = new URL(opts.service);
-    } catch {
-      throw usage('InvalidServiceUrl', `not a valid service URL: ${sanitizeRemoteText(opts.service, 200)}`);
-    }
-    if (base.protocol !== 'https:' && base.protocol !== 'http:') {
-      throw usage('InvalidServiceUrl', `service URL must be https:// (got ${base.protocol.replace(/:$/, '')}://)`);
-    }
-    this.service = base.origin;
+    // Checked as written, before anything normalises it (url-policy.ts).
+    this.service = checkServiceUrl(opts.service, { dev: opts.http.allowPrivateNetwork }, 'the service URL').origin;
     this.http = opts.http;
     this.auth = opts.auth;
     this.retries = Math.max(0, opts.retries ?? 3);

@@ -113,16 +113,14 @@ describe('URL and scheme rules', () => {
     expect(e.code).toBe('InsecureUrl');
   });
 
-  it('refuses http://10.0.0.1 (scheme) and https://10.0.0.1 (SSRF) without connecting', async () => {
-    const e1 = await rejection(httpRequest(baseConfig(), { url: 'http://10.0.0.1/', maxBytes: 10 }));
-    expect(e1.code).toBe('InsecureUrl');
-    const e2 = await rejection(httpRequest(baseConfig(), { url: 'https://10.0.0.1/', maxBytes: 10 }));
-    expect(e2.code).toBe('BlockedAddress');
-    expect(e2.hint).toContain('--allow-private-network');
-    const e3 = await rejection(httpRequest(baseConfig(), { url: 'https://169.254.169.254/latest/meta-data', maxBytes: 10 }));
-    expect(e3.code).toBe('BlockedAddress');
-    const e4 = await rejection(httpRequest(baseConfig(), { url: 'https://[::ffff:127.0.0.1]/', maxBytes: 10 }));
-    expect(e4.code).toBe('BlockedAddress');
+  it('refuses http://10.0.0.1 and https://10.0.0.1 (SSRF) from the URL text, without connecting', async () => {
+    expect((await rejection(httpRequest(baseConfig(), { url: 'http://10.0.0.1/', maxBytes: 10 }))).code).toBe('InsecureUrl');
+    for (const url of ['https://10.0.0.1/', 'https://169.254.169.254/latest/meta-data', 'https://[::ffff:127.0.0.1]/']) {
+      const e = await rejection(httpRequest(baseConfig(), { url, maxBytes: 10 }));
+      expect(e.code).toBe('PrivateAddress');
+      expect(e.exitCode).toBe(2);
+      expect(e.message).not.toContain('--');
+    }
   });
 
   it.each(['http://0x7f.1/', 'http://2130706433/', 'http://127.1/', 'https://0177.0.0.1/', 'http://%31%32%37.0.0.1/', 'https://ex%61mple.com/'])(
@@ -357,13 +355,14 @@ describe('redirects', () => {
       res.end();
     });
     const e = await rejection(httpRequest(baseConfig(), { url: s.url, maxBytes: 100, maxRedirects: 3 }));
-    expect(e.code).toBe('InsecureUrl');
+    expect(e.code).toBe('InvalidRedirect');
+    expect(e.message).toContain('unencrypted');
     const s2 = await startServer((_req, res) => {
       res.writeHead(302, { location: 'https://169.254.169.254/latest' });
       res.end();
     });
     const e2 = await rejection(httpRequest(baseConfig(), { url: s2.url, maxBytes: 100, maxRedirects: 3 }));
-    expect(e2.code).toBe('BlockedAddress');
+    expect(e2.code).toBe('InvalidRedirect');
     await s.close();
     await s2.close();
   });
