@@ -43,7 +43,7 @@ export class CappedList<T> {
 }
 
 /** "a; b; c; and 17 more": a capped list as one line of text. */
-export function joinCapped(list: Capped<string>, separator = '; '): string {
-  const text = list.items.join(separator);
+export function joinCapped(list: Capped<unknown>, separator = '; '): string {
+  const text = list.items.map(String).join(separator);
   return list.omitted > 0 ? `${text}${separator}and ${list.omitted} more` : text;
 }

@@ -2,7 +2,7 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AtcliError } from '../../../src/core/errors.js';
-import { closeHttp, httpRequest, httpRequestStream, parseConnectTo } from '../../../src/core/net/http.js';
+import { checkTimeoutMs, closeHttp, httpRequest, httpRequestStream, parseConnectTo } from '../../../src/core/net/http.js';
 import { baseConfig, readBody, startServer } from './helpers.js';
 
 afterAll(async () => {
@@ -489,11 +489,12 @@ describe('httpRequestStream', () => {
       }, 100);
       res.on('close', () => clearInterval(t));
     });
-    const r = await httpRequestStream(baseConfig({ timeoutMs: 350 }), { url: `${s.url}/flow` });
+    // A body this slow is stopped by the rate floor (tested below); here only idleness counts.
+    const r = await httpRequestStream(baseConfig({ timeoutMs: 350, minBytesPerSecond: 0 }), { url: `${s.url}/flow` });
     let n = 0;
     for await (const c of r.body) n += c.byteLength;
     expect(n).toBe(6);
-    const r2 = await httpRequestStream(baseConfig({ timeoutMs: 350 }), { url: `${s.url}/stall` });
+    const r2 = await httpRequestStream(baseConfig({ timeoutMs: 350, minBytesPerSecond: 0 }), { url: `${s.url}/stall` });
     let err: unknown;
     try {
       for await (const _c of r2.body) {
@@ -530,3 +531,83 @@ function extractSni(buf: Buffer): string | undefined {
   }
   return undefined;
 }
+
+describe('streamed transfers from a hostile server', () => {
+  async function drain(body: AsyncIterable<Uint8Array>): Promise<{ bytes: number; err: AtcliError | undefined }> {
+    let bytes = 0;
+    try {
+      for await (const c of body) bytes += c.byteLength;
+    } catch (e) {
+      return { bytes, err: e as AtcliError };
+    }
+    return { bytes, err: undefined };
+  }
+
+  it('stops a server that trickles a byte at a time (below the minimum rate), however long it would go on', async () => {
+    const s = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.ipld.car' });
+      const t = setInterval(() => res.write('x'), 150);
+      res.on('close', () => clearInterval(t));
+    });
+    const t0 = Date.now();
+    const r = await httpRequestStream(baseConfig({ timeoutMs: 400 }), { url: s.url });
+    const { err } = await drain(r.body);
+    expect(err?.code).toBe('TransferTooSlow');
+    expect(err?.exitCode).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await s.close();
+  });
+
+  it('a slow consumer does not count against the server', async () => {
+    const s = await startServer((_req, res) => {
+      res.writeHead(200);
+      let i = 0;
+      const t = setInterval(() => {
+        res.write(Buffer.alloc(64 * 1024, 1));
+        if (++i === 8) {
+          clearInterval(t);
+          res.end();
+        }
+      }, 5);
+      res.on('close', () => clearInterval(t));
+    });
+    const r = await httpRequestStream(baseConfig({ timeoutMs: 300, minBytesPerSecond: 100_000 }), { url: s.url });
+    let bytes = 0;
+    for await (const c of r.body) {
+      bytes += c.byteLength;
+      await new Promise((resolve) => setTimeout(resolve, 80));
+    }
+    expect(bytes).toBe(8 * 64 * 1024);
+    await s.close();
+  });
+
+  it('ends a transfer at its overall deadline even while data keeps flowing fast enough', async () => {
+    const s = await startServer((_req, res) => {
+      res.writeHead(200);
+      const t = setInterval(() => res.write(Buffer.alloc(16 * 1024, 1)), 10);
+      res.on('close', () => clearInterval(t));
+    });
+    const t0 = Date.now();
+    const r = await httpRequestStream(baseConfig({ timeoutMs: 1000, transferTimeoutMs: 600 }), { url: s.url });
+    const { bytes, err } = await drain(r.body);
+    expect(err?.code).toBe('TransferTimeout');
+    expect(bytes).toBeGreaterThan(0);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await s.close();
+  });
+});
+
+describe('timeouts a timer cannot hold', () => {
+  it.each([2 ** 31, 2 ** 40, Number.POSITIVE_INFINITY, 0, -5, Number.NaN])('refuses timeoutMs %d as a usage error before any request', async (timeoutMs) => {
+    const e = await rejection(httpRequest(baseConfig({ timeoutMs }), { url: 'https://example.com/', maxBytes: 10 }));
+    expect(e.code).toBe('InvalidTimeout');
+    expect(e.exitCode).toBe(2);
+    const e2 = await rejection(httpRequestStream(baseConfig({ timeoutMs }), { url: 'https://example.com/' }));
+    expect(e2.code).toBe('InvalidTimeout');
+  });
+
+  it('accepts the largest delay a timer holds', () => {
+    expect(checkTimeoutMs(2 ** 31 - 1)).toBe(2 ** 31 - 1);
+    expect(() => checkTimeoutMs(2 ** 31, 'the transfer deadline')).toThrow(/transfer deadline/);
+  });
+});
