@@ -55,10 +55,10 @@ describe('FrameRecorder', () => {
   });
 
   it('refuses a path in a folder that does not exist, and a file that is not a recording, before connecting', async () => {
-    const e1 = await FrameRecorder.open(join(dir, 'nope', 'frames.bin')).catch((e: unknown) => e as AtcliError);
+    const e1 = (await FrameRecorder.open(join(dir, 'nope', 'frames.bin')).catch((e: unknown) => e)) as AtcliError;
     expect(e1.code).toBe('RecordingUnwritable');
     writeFileSync(join(dir, 'notes.txt'), 'hello world');
-    const e2 = await FrameRecorder.open(join(dir, 'notes.txt')).catch((e: unknown) => e as AtcliError);
+    const e2 = (await FrameRecorder.open(join(dir, 'notes.txt')).catch((e: unknown) => e)) as AtcliError;
     expect(e2.code).toBe('NotARecording');
   });
 });
