@@ -28,6 +28,8 @@ const GB = 1024 ** 3;
 
 function expectBounded(r: Measured, what: string, timeLimitMs = TIME_LIMIT_MS): void {
   const facts = `${what}: exit ${r.code} (${r.signal ?? 'no signal'}), ${r.ms} ms, peak RSS ${r.peakRssMb} MB\nstderr: ${r.stderr.slice(0, 2000)}`;
+  // HOSTILE_REPORT=1 prints the measurements of every case.
+  if (process.env['HOSTILE_REPORT'] === '1') console.log(facts.split('\n')[0]);
   expect(r.signal, facts).toBeNull();
   expect(r.ms, facts).toBeLessThan(timeLimitMs);
   expect(r.peakRssMb, facts).toBeLessThan(RSS_LIMIT_MB);
@@ -111,9 +113,9 @@ describe('hostile PDS: repo verify <did>', () => {
     });
     const r = await runMeasured(dev('repo', 'verify', did, '--did', repo.did), { killAfterMs: 120_000 });
     expectBounded(r, 'valid repo + 1.5 GB junk', 60_000);
+    // "Could not check" (exit 1), whether reported as an error or as an unchecked verdict.
     expect(r.code).toBe(1);
-    expect(jsonError(r)?.code).toBe('RepoTooLarge');
-    expect(jsonError(r)?.details?.limit).toBe('unreferencedBytes');
+    expect(r.stdout + r.stderr).toMatch(/bytes of blocks that the repository does not use/);
     expect(sent).toBeLessThan(1.5 * GB);
   }, 150_000);
 
@@ -129,7 +131,7 @@ describe('hostile PDS: repo verify <did>', () => {
     const r = await runMeasured(dev('--timeout', '3', 'repo', 'verify', did, '--did', repo.did), { killAfterMs: 60_000 });
     expectBounded(r, 'trickle');
     expect(r.code).toBe(1);
-    expect(jsonError(r)?.code).toBe('TransferTooSlow');
+    expect(r.stdout + r.stderr).toMatch(/less than the minimum of 1024 bytes\/s/);
   }, 90_000);
 
   it('a huge Content-Length with a body that stops short is a timeout, not a hang', async () => {
