@@ -140,7 +140,7 @@ export function checkUrlPolicy(raw: string, policy: UrlPolicy): { problem: UrlPr
       return bad(`uses unencrypted ${scheme}://; https is required (${scheme}:// only for a loopback host typed by the user, or in development mode)`, 'InsecureUrl');
     }
     if (literal && !isPublicAddress(bare) && !userLoopback) {
-      return bad(`points at the non-public address ${host}; loopback, private and link-local addresses are only allowed in development mode${policy.source === 'user' ? ' (a loopback address typed by the user is allowed)' : ''}`, 'PrivateAddress');
+      return bad(`has a host at a non-public address (${host}); loopback, private and link-local addresses are only allowed in development mode${policy.source === 'user' ? ' (a loopback address typed by the user is allowed)' : ''}`, 'PrivateAddress');
     }
     if (loopback && !userLoopback) {
       return bad(`points at this machine (${host}), which data from a server may only name in development mode`, 'PrivateAddress');
