@@ -56,6 +56,8 @@ export function createFactory(g: Globals, io: IO, err: StderrWriter, signal: Abo
         const { parseConnectTo } = await import('../core/net/http.js');
         return {
           timeoutMs: g.timeoutMs,
+          ...(g.transferTimeoutMs !== undefined ? { transferTimeoutMs: g.transferTimeoutMs } : {}),
+          ...(g.minBytesPerSecond !== undefined ? { minBytesPerSecond: g.minBytesPerSecond } : {}),
           userAgent: `atcli/${VERSION}`,
           allowPrivateNetwork: g.dev,
           connectTo: g.connectTo.map((spec) => parseConnectTo(spec)),

@@ -2,7 +2,7 @@
 // with their environment equivalents and the capability a command must have to accept them.
 import { usage } from '../core/errors.js';
 import { envFlag, type IO } from './io.js';
-import { duration, opt, serviceUrl } from './flags.js';
+import { byteSize, duration, opt, serviceUrl } from './flags.js';
 import type { Capability, OptionSpec } from './spec.js';
 
 export interface GlobalSpec {
@@ -34,6 +34,8 @@ export const GLOBAL_OPTIONS = {
   dryRun: { short: '-n', scope: 'dryRun', option: opt.flag('-n, --dry-run', 'show what would change and change nothing (commands that change something)') },
   timeout: { short: '--timeout', scope: 'network', option: opt.parsed('--timeout <seconds>', 'network timeout per request, retries included (default 30; units ms, s, m, h)', duration(), { env: 'ATCLI_TIMEOUT', valueKind: 'none' }) },
   plc: { short: '--plc', scope: 'network', option: opt.parsed('--plc <url>', 'PLC directory (default https://plc.directory)', collectUrl, { env: 'ATCLI_PLC_URL', valueKind: 'none' }) },
+  transferTimeout: { short: '--transfer-timeout', scope: 'network', option: opt.parsed('--transfer-timeout <duration>', 'longest a single download may take, however steadily it flows (default 2h)', duration(), { env: 'ATCLI_TRANSFER_TIMEOUT', valueKind: 'none' }) },
+  minRate: { short: '--min-rate', scope: 'network', option: opt.parsed('--min-rate <bytes/s>', 'a download slower than this (measured while waiting for the server) is stopped (default 1024; 0 turns it off)', byteSize({ min: 0 }), { env: 'ATCLI_MIN_RATE', valueKind: 'none' }) },
   handleResolver: { short: '--handle-resolver', scope: 'network', option: opt.parsed('--handle-resolver <url>', 'XRPC service for com.atproto.identity.resolveHandle when DNS and HTTPS do not answer', collectUrl, { env: 'ATCLI_HANDLE_RESOLVER', valueKind: 'none' }) },
   handleResolverFirst: { short: '--handle-resolver-first', scope: 'network', option: opt.flag('--handle-resolver-first', 'ask --handle-resolver before DNS and HTTPS') },
   dnsServer: { short: '--dns-server', scope: 'network', option: opt.value('--dns-server <ip[:port]>', 'DNS server for _atproto / _lexicon TXT look-ups (comma-separated for several)', { env: 'ATCLI_DNS_SERVER', valueKind: 'none' }) },
@@ -56,6 +58,8 @@ export interface Globals {
   yes: boolean;
   dryRun: boolean;
   timeoutMs: number;
+  transferTimeoutMs: number | undefined;
+  minBytesPerSecond: number | undefined;
   plcUrl: string;
   handleResolver: string | undefined;
   handleResolverFirst: boolean;
@@ -98,6 +102,8 @@ export function readGlobals(raw: Record<string, unknown>, env: IO['env']): Globa
     yes: val('yes') as boolean,
     dryRun: val('dryRun') as boolean,
     timeoutMs: pick('timeout', DEFAULT_TIMEOUT_MS),
+    transferTimeoutMs: pick<number | undefined>('transferTimeout', undefined),
+    minBytesPerSecond: pick<number | undefined>('minRate', undefined),
     plcUrl: pick('plc', 'https://plc.directory'),
     handleResolver: pick<string | undefined>('handleResolver', undefined),
     handleResolverFirst: val('handleResolverFirst') as boolean,

@@ -2,6 +2,8 @@
 // account whose repository is streamed from its PDS (com.atproto.sync.getRepo). Either way the
 // bytes arrive as a stream; core judges them (an empty file is an invalid CAR, not a missing one).
 import { notFound, usage } from '../core/errors.js';
+import type { RepoLimits } from '../core/repo/reach.js';
+import { byteSize, integer, opt } from './flags.js';
 import type { AtprotoIdentity } from '../core/identity/index.js';
 import type { XrpcClient } from '../core/xrpc/index.js';
 import type { Factory } from './factory.js';
@@ -38,10 +40,29 @@ export async function pdsClient(f: Factory, identity: AtprotoIdentity): Promise<
   return f.xrpc(identity.pds);
 }
 
-/** Streams an account's repository from its PDS, drawing a byte progress bar. */
-export async function* downloadRepo(ctx: SourceContext, identity: AtprotoIdentity): AsyncIterable<Uint8Array> {
+/** Flags that raise the limits on a downloaded repository (docs/repo-limits.md). */
+export const repoLimitOptions = {
+  maxRepoBytes: opt.parsed('--max-repo-bytes <size>', 'largest repository download (default 8GiB)', byteSize()),
+  maxRepoBlocks: opt.parsed('--max-repo-blocks <n>', 'most blocks in a repository (default 32000000)', integer({ min: 1 })),
+  maxUnreferencedBytes: opt.parsed('--max-unreferenced-bytes <size>', 'most bytes of blocks the commit does not reach (default 256MiB)', byteSize()),
+  maxUnreferencedBlocks: opt.parsed('--max-unreferenced-blocks <n>', 'most blocks the commit does not reach (default 1000000)', integer({ min: 1 })),
+};
+
+/** The limits given with {@link repoLimitOptions}; absent ones keep their defaults. */
+export function repoLimits(opts: { maxRepoBytes: number | undefined; maxRepoBlocks: number | undefined; maxUnreferencedBytes: number | undefined; maxUnreferencedBlocks: number | undefined }): Partial<RepoLimits> {
+  const limits: Partial<RepoLimits> = {};
+  if (opts.maxRepoBytes !== undefined) limits.maxBytes = opts.maxRepoBytes;
+  if (opts.maxRepoBlocks !== undefined) limits.maxBlocks = opts.maxRepoBlocks;
+  if (opts.maxUnreferencedBytes !== undefined) limits.maxUnreferencedBytes = opts.maxUnreferencedBytes;
+  if (opts.maxUnreferencedBlocks !== undefined) limits.maxUnreferencedBlocks = opts.maxUnreferencedBlocks;
+  return limits;
+}
+
+/** Streams an account's repository from its PDS within the limits, drawing a byte progress bar. */
+export async function* downloadRepo(ctx: SourceContext, identity: AtprotoIdentity, limits: Partial<RepoLimits> = {}): AsyncIterable<Uint8Array> {
   const client = await pdsClient(ctx.f, identity);
-  const res = await client.queryStream('com.atproto.sync.getRepo', { did: identity.did });
+  const { downloadRepoCar } = await import('../core/repo/remote.js');
+  const res = await downloadRepoCar(client, identity.did, limits);
   const bar = ctx.err.progress(`downloading ${accountName(identity)}`);
   let done = 0;
   try {
@@ -73,7 +94,7 @@ function stdinSource(io: IO): RepoSource {
  * Opens a `<car|id>` argument. `fileOnly` (commands that read the CAR twice or upload it): stdin
  * or an account is a usage error ('CarFileRequired').
  */
-export async function openRepoSource(arg: string, ctx: SourceContext, options: { fileOnly?: boolean } = {}): Promise<RepoSource> {
+export async function openRepoSource(arg: string, ctx: SourceContext, options: { fileOnly?: boolean; limits?: Partial<RepoLimits> } = {}): Promise<RepoSource> {
   if (arg === '-') {
     if (options.fileOnly) throw usage('CarFileRequired', 'this command reads a CAR file, not stdin', { hint: 'save the CAR to a file and give its path' });
     return stdinSource(ctx.io);
@@ -83,5 +104,5 @@ export async function openRepoSource(arg: string, ctx: SourceContext, options: {
   if (kind.kind === 'file') return { what: arg, file: arg, size: kind.size, open: () => fileChunks(kind.path) };
   if (options.fileOnly) throw usage('CarFileRequired', `"${arg}" is not a CAR file, and this command reads a CAR file`, { details: { account: kind.id } });
   const identity = await ctx.f.resolveAccount(kind.id);
-  return { what: accountName(identity), size: null, identity, open: () => downloadRepo(ctx, identity) };
+  return { what: accountName(identity), size: null, identity, open: () => downloadRepo(ctx, identity, options.limits) };
 }

@@ -74,7 +74,7 @@ function expectOneJsonError(stderr: string): void {
 function withValue(flags: string): string[] {
   const flag = /--[\w-]+/.exec(flags)?.[0] as string;
   if (!/<.+>/.test(flags)) return [flag];
-  const value = flag === '--timeout' ? '5' : flag === '--connect-to' ? 'a.test:80:127.0.0.1:1' : flag === '--dns-server' ? '127.0.0.1' : flag === '--profile' ? 'x' : 'https://example.com';
+  const value = flag === '--timeout' || flag === '--transfer-timeout' || flag === '--min-rate' ? '5' : flag === '--connect-to' ? 'a.test:80:127.0.0.1:1' : flag === '--dns-server' ? '127.0.0.1' : flag === '--profile' ? 'x' : 'https://example.com';
   return [flag, value];
 }
 

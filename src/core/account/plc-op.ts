@@ -23,6 +23,7 @@ import {
   type PlcService,
 } from '../plc/index.js';
 import type { DidCredentials } from './admin.js';
+import { capList, joinCapped } from '../util/capped-list.js';
 
 export interface MigrationOpInput {
   /** The DID's current state (the head of its verified audit log). */
@@ -121,7 +122,7 @@ export function planMigrationOperation(input: MigrationOpInput): MigrationOpPlan
   const issues = checkOperationForBuild({ type: 'plc_operation', ...planned, prev: input.prev });
   const errors = buildErrors(issues);
   if (errors.length > 0) {
-    bad(`the identity update would be invalid: ${errors.map((i) => formatBuildIssue(i).replace(/^error: /, '')).join('; ')}`,
+    bad(`the identity update would be invalid: ${joinCapped(capList(errors.map((i) => formatBuildIssue(i).replace(/^error: /, ''))))}`,
       rotationKeys.length > 5 ? 'the directory allows at most 5 rotation keys; remove one of your own first (atcli account plc sign/submit)' : undefined);
   }
   for (const w of issues.filter((i) => i.level === 'warning')) warnings.push(formatBuildIssue(w));

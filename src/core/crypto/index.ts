@@ -26,3 +26,4 @@ export {
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
 export { describeKeyText, parseKeyText, parsePrivateKeyText, type KeyDescription, type KeyLayout, type KeyTextOptions, type ParsedKeyText } from './key-text.js';
+export { MAX_KEY_BYTES, MAX_KEY_MULTIBASE_CHARS } from './encoding.js';

@@ -15,6 +15,7 @@
  */
 import { AtcliError, invalid, notFound, runtime, usage } from '../errors.js';
 import { httpRequest, type HttpConfig, type HttpResponse } from '../net/http.js';
+import { checkServiceUrl } from '../net/url-policy.js';
 import { checkDatetime, checkDidPlc } from '../syntax/index.js';
 import { publicKeyFromVerificationMethod } from '../crypto/index.js';
 import { redactSecrets } from './keys.js';
@@ -175,6 +176,8 @@ export class PlcDirectoryClient {
 
   constructor(config: PlcDirectoryConfig) {
     this.#http = config.http;
+    // Checked as written, before anything normalises it (url-policy.ts).
+    checkServiceUrl(config.plcUrl, { dev: config.http.allowPrivateNetwork }, 'the PLC directory URL');
     this.baseUrl = config.plcUrl.replace(/\/+$/, '');
   }
 

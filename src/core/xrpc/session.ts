@@ -9,7 +9,7 @@
  */
 import { AtcliError, authError, runtime } from '../errors.js';
 import type { HttpConfig } from '../net/http.js';
-import { isLoopbackHostname } from '../net/address.js';
+import { checkPdsUrl } from '../net/url-policy.js';
 import { XrpcClient, jwtExpiry } from './client.js';
 import { XrpcError, sanitizeRemoteText } from './errors.js';
 
@@ -325,15 +325,8 @@ function pdsFromDidDoc(doc: unknown, did: string, dev: boolean): string | undefi
     const { id, type, serviceEndpoint } = s as { id?: unknown; type?: unknown; serviceEndpoint?: unknown };
     if ((id !== '#atproto_pds' && id !== `${did}#atproto_pds`) || type !== 'AtprotoPersonalDataServer') continue;
     if (typeof serviceEndpoint !== 'string') return undefined;
-    let u: URL;
-    try {
-      u = new URL(serviceEndpoint);
-    } catch {
-      return undefined;
-    }
-    if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) return undefined;
-    if (u.protocol === 'https:' || (u.protocol === 'http:' && (dev || isLoopbackHostname(u.hostname)))) return u.origin;
-    return undefined;
+    const checked = checkPdsUrl(serviceEndpoint, dev);
+    return 'url' in checked ? checked.url : undefined;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { defineCommand } from '../../spec.js';
 import { arg, opt } from '../../flags.js';
-import { downloadRepo } from '../../repo-source.js';
+import { downloadRepo, repoLimitOptions, repoLimits } from '../../repo-source.js';
 import { formatBytes } from '../../render/text.js';
 import { checklist, signingKeyOptions, verdictExit, verdictNotes } from './verdict.js';
 
@@ -8,6 +8,7 @@ export default defineCommand({
   description: "Downloads an account's repository (com.atproto.sync.getRepo) into a CAR file, written atomically (a broken download leaves no file), then verifies the file as repo verify does.",
   args: { id: arg.required('id', 'handle or DID of the account') },
   options: {
+    ...repoLimitOptions,
     output: opt.value('-o, --output <file>', 'where to write (default: <did>.car, with ":" as "_")', { valueKind: 'file' }),
     verify: opt.negatable('--no-verify', 'skip the verification after the download'),
     force: opt.flag('-f, --force', 'replace an existing file'),
@@ -19,7 +20,7 @@ export default defineCommand({
     const identity = await f.resolveAccount(args.id);
     const path = opts.output ?? `${identity.did.replace(/:/g, '_')}.car`;
     const { writeFileAtomic } = await import('../../../core/util/atomic-file.js');
-    const bytes = await writeFileAtomic(path, downloadRepo({ io, f, err }, identity), { overwrite: opts.force, signal });
+    const bytes = await writeFileAtomic(path, downloadRepo({ io, f, err }, identity, repoLimits(opts)), { overwrite: opts.force, signal });
     err.info(`wrote ${formatBytes(bytes)} to ${path}`);
     if (!opts.verify) {
       const result = { path, did: identity.did, rev: null, bytes, blocks: 0, verified: false, status: null };
@@ -30,6 +31,7 @@ export default defineCommand({
     const bar = err.progress(`verifying ${path}`);
     const report = await verifyRepoCar(fileChunks(path), {
       expectedDid: identity.did,
+      limits: repoLimits(opts),
       ...(await signingKeyOptions(f, undefined, identity)),
       onProgress: (p) => bar.update(p.bytes, bytes),
     });

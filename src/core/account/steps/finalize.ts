@@ -13,6 +13,7 @@ import { isDone, type MigrationReport, type SideSummary } from '../journal.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
 import { fileChunks } from './repo.js';
+import { downloadRepoCar } from '../../repo/remote.js';
 
 export async function activateStep(run: MigrationRun): Promise<StepOutcome> {
   const client = await run.newClient();
@@ -50,7 +51,7 @@ async function countBlobs(client: XrpcClient, did: string): Promise<number> {
 }
 
 async function repoPaths(client: XrpcClient, did: string): Promise<Map<string, string>> {
-  const res = await client.queryStream('com.atproto.sync.getRepo', { did });
+  const res = await downloadRepoCar(client, did);
   const { entries } = await listRepoEntries(res.body, `the repository of ${did} on ${new URL(client.service).host}`);
   return new Map(entries.map((e) => [e.path, e.cid.toString()]));
 }

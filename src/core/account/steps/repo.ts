@@ -14,6 +14,7 @@ import { fileExists } from '../../util/atomic-file.js';
 import { checkAccountStatus } from '../admin.js';
 import { writeBackupFile } from '../journal.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
+import { downloadRepoCar } from '../../repo/remote.js';
 
 export const CAR_FILE = 'repo.car';
 
@@ -45,7 +46,7 @@ export async function exportRepoStep(run: MigrationRun): Promise<StepOutcome> {
   }
   delete j.exported;
   delete j.source;
-  const res = await run.oldClient.queryStream('com.atproto.sync.getRepo', { did: run.did });
+  const res = await downloadRepoCar(run.oldClient, run.did);
   const hash = createHash('sha256');
   let bytes = 0;
   const event = run.callbacks.event;

@@ -18,6 +18,7 @@ import { resetFrom } from '../journal.js';
 import { BLOB_MAX_BYTES } from './blobs.js';
 import { done, pool, type MigrationRun, type StepOutcome } from './context.js';
 import { checkExportedCar, fileChunks } from './repo.js';
+import { downloadRepoCar } from '../../repo/remote.js';
 
 /** How often the copy is redone because the old account kept changing. */
 export const MAX_CATCH_UP_ROUNDS = 3;
@@ -81,7 +82,7 @@ export async function verifyNewStep(run: MigrationRun): Promise<StepOutcome> {
   const unchanged = j.source !== undefined && latest.cid === j.source.commit;
   const checkKey = unchanged ? j.source!.signingKey : keyDid;
   const newEntries: RepoEntry[] = [];
-  const res = await run.newPublic.queryStream('com.atproto.sync.getRepo', { did: run.did });
+  const res = await downloadRepoCar(run.newPublic, run.did);
   const report = await verifyRepoCar(res.body, { expectedDid: run.did, key: parseDidKey(checkKey), onEntry: (e) => newEntries.push(e) });
   if (!report.valid) {
     throw invalid('NewRepoInvalid', `the repository served by the new host does not verify with ${unchanged ? 'the key it was exported with' : 'its signing key'} ${checkKey}: ${report.errors.slice(0, 3).join('; ')}`, {
