@@ -43,6 +43,7 @@ import {
   verifyOperationSignature,
 } from './operation.js';
 import type { Operation, OperationType, PlcData } from './types.js';
+import { CappedList, capList } from '../util/capped-list.js';
 import {
   DIRECTORY_MAX_ROTATION_KEYS,
   PLC_LIMITS,
@@ -73,9 +74,12 @@ export interface AuditOperationReport {
   signedBy?: { keyIndex: number; key: string };
   /** CIDs this operation nullified when it was accepted. */
   nullifies?: string[];
+  /** The first problems (capped); `problemsOmitted` counts the rest. */
   problems: string[];
-  /** Deviations the directory historically accepted (limits atcli would refuse when building). */
+  problemsOmitted: number;
+  /** Deviations the directory historically accepted (limits atcli would refuse when building); capped like `problems`. */
   warnings: string[];
+  warningsOmitted: number;
 }
 
 export interface AuditHead {
@@ -95,10 +99,12 @@ export interface AuditLogVerification {
   operations: AuditOperationReport[];
   /** The last accepted, non-nullified operation. Absent when nothing could be accepted. */
   head?: AuditHead;
-  /** Every problem, each naming the operation (index and CID) it concerns. */
+  /** The first problems (capped), each naming the operation (index and CID) it concerns; `problemsOmitted` counts the rest. */
   problems: string[];
-  /** Every warning, each naming its operation. */
+  problemsOmitted: number;
+  /** The first warnings (capped), each naming its operation. */
   warnings: string[];
+  warningsOmitted: number;
 }
 
 interface Node {
@@ -162,7 +168,9 @@ function replay(did: string, entries: readonly unknown[]): ReplayState {
       claimedNullified: false,
       valid: true,
       problems: [],
+      problemsOmitted: 0,
       warnings: [],
+      warningsOmitted: 0,
     };
     reports.push(report);
     const problem = (msg: string): void => {
@@ -395,21 +403,28 @@ function replay(did: string, entries: readonly unknown[]): ReplayState {
     }
   }
 
-  const problems = [...logProblems];
-  const warnings: string[] = [];
+  const problems = new CappedList<string>();
+  const warnings = new CappedList<string>();
+  for (const p of logProblems) problems.add(p);
   for (const r of reports) {
-    r.problems = r.problems.map(redactSecrets);
-    r.warnings = r.warnings.map(redactSecrets);
-    for (const p of r.problems) problems.push(`${label(r.index, r.cid)}: ${p}`);
-    for (const w of r.warnings) warnings.push(`${label(r.index, r.cid)}: ${w}`);
+    for (const p of r.problems) problems.add(`${label(r.index, r.cid)}: ${redactSecrets(p)}`);
+    for (const w of r.warnings) warnings.add(`${label(r.index, r.cid)}: ${redactSecrets(w)}`);
+    const ownProblems = capList(r.problems);
+    const ownWarnings = capList(r.warnings);
+    r.problems = ownProblems.items.map(redactSecrets);
+    r.problemsOmitted = ownProblems.omitted;
+    r.warnings = ownWarnings.items.map(redactSecrets);
+    r.warningsOmitted = ownWarnings.omitted;
   }
 
   const result: AuditLogVerification = {
     did,
-    valid: problems.length === 0,
+    valid: problems.count === 0,
     operations: reports,
-    problems,
-    warnings,
+    problems: problems.items,
+    problemsOmitted: problems.omitted,
+    warnings: warnings.items,
+    warningsOmitted: warnings.omitted,
   };
   if (head !== undefined) {
     result.head = {

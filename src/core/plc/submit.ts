@@ -20,14 +20,17 @@ import {
 import type { Operation, OperationData } from './types.js';
 import { diffOperationData, type PlcChange } from './update.js';
 import { lockoutProblem } from './validate.js';
+import { capList } from '../util/capped-list.js';
 
 /** An exit-3 refusal: the operation was checked and is not sent. Messages never carry private keys. */
 export function refusal(code: string, message: string, problems: readonly string[] = [], hint?: string): AtcliError {
-  const list = problems.map(redactSecrets);
-  const full = list.length === 1 ? `${message}: ${list[0]}` : list.length > 1 ? `${message} (${list.length} problems):` : message;
+  const listed = capList(problems);
+  const list = listed.items.map(redactSecrets);
+  const count = problems.length;
+  const full = count === 1 ? `${message}: ${list[0]}` : count > 1 ? `${message} (${count} problems):` : message;
   return invalid(code, redactSecrets(full), {
     ...(hint !== undefined ? { hint } : {}),
-    ...(list.length > 1 ? { details: { problems: list } } : list.length === 1 ? { details: { problem: list[0] } } : {}),
+    ...(count > 1 ? { details: { problems: list, problemsOmitted: listed.omitted } } : count === 1 ? { details: { problem: list[0] } } : {}),
   });
 }
 
