@@ -331,7 +331,7 @@ export function checkOperationForBuild(op: unknown, options: CheckOperationOptio
         'error',
         '',
         `the signed operation is ${size} bytes of DAG-CBOR; the directory accepts at most ${limits.maxOperationBytes} ` +
-          `(the PLC spec says ${SPEC_MAX_OPERATION_BYTES}; atcli builds to the stricter limit)`,
+          `(the PLC spec says ${SPEC_MAX_OPERATION_BYTES}; operations are built to the stricter limit)`,
       ),
     );
   }

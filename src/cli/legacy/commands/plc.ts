@@ -576,10 +576,12 @@ export async function plcSubmitCommand({ ctx, args, opts }: CommandRun): Promise
   const client = await directory(ctx);
   const check = await checkSubmission(client, op, {
     ...(did !== undefined ? { did } : {}),
-    force: opts.force === true,
+    allowInvalidLog: opts.force === true,
+    allowLosingKeys: opts.force === true,
+    allowTombstone: opts.force === true,
     heldKeys: extraKey !== undefined ? [extraKey.publicKey.did()] : [],
   });
-  for (const note of check.forced) ctx.warn(note);
+  for (const note of check.overridden) ctx.warn(note);
   printChanges(ctx, `operation ${check.cid} for ${check.did} (prev: ${check.prevLabel}; signed by rotation key #${check.signer.keyIndex} ${check.signer.key}); changes to the current state:`, check.changes);
   for (const n of check.nullifies) ctx.warn(`this RECOVERY nullifies ${n.label}`);
   const url = `${client.baseUrl}/${check.did}`;
