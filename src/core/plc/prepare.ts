@@ -163,7 +163,7 @@ export function planUpdate(did: string, log: FetchedLog, request: PlcUpdateReque
  * 'InvalidCid'), before any request.
  */
 export async function prepareUpdate(client: PlcDirectoryClient, did: string, request: PlcUpdateRequest): Promise<UpdatePlan> {
-  if (!hasEdits(request)) throw usage('NothingToChange', 'nothing to change: the update sets no new handle, PDS, signing key or rotation key');
+  if (!hasEdits(request)) throw usage('NothingToChange', 'nothing to change: the update sets no new handle, PDS, signing key or rotation key', { details: { did } });
   if (request.prev !== undefined) {
     const reason = checkOperationCid(request.prev);
     if (reason !== null) throw usage('InvalidCid', `prev: ${reason}`);
