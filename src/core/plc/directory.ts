@@ -1,5 +1,6 @@
 /**
- * A PLC directory client on the http layer (invariants P9; reference `server/src/routes.ts`):
+ * A PLC directory client on the http layer (the routes of packages/server/src/routes.ts in the
+ * reference implementation, github.com/did-method-plc/did-method-plc):
  * `GET /{did}`, `/{did}/data`, `/{did}/log`, `/{did}/log/audit`, `/{did}/log/last`, `POST /{did}`,
  * and `GET /export` (paged NDJSON, with a tail mode).
  *
@@ -443,7 +444,7 @@ export class PlcDirectoryClient {
 }
 
 // -------------------------------------------------------------------------------------------
-// Comparing the document a log derives with the one the directory serves (P10/P11).
+// Comparing the document a log derives with the one the directory serves (docs/plc-operations.md).
 
 interface NormalizedDoc {
   id: unknown;
