@@ -48,10 +48,14 @@ export async function publicKeyArgument(value: string, flag: string): Promise<Pu
   }
 }
 
-/** A JSON document from a file or stdin ("-"); never echoes the content in errors. */
-export async function readJsonArgument(io: IO, path: string, what: string, maxBytes: number): Promise<unknown> {
+/**
+ * A JSON document from a file or stdin ("-"); never echoes the content in errors. `inspect` may
+ * refuse the text before it is parsed (a private key where a document belongs).
+ */
+export async function readJsonArgument(io: IO, path: string, what: string, maxBytes: number, inspect?: (text: string, where: string) => void): Promise<unknown> {
   const text = await readSmallInput(io, path, maxBytes, what);
   const where = path === '-' ? '(stdin)' : path;
+  inspect?.(text, where);
   if (text.trim() === '') throw invalid('InvalidJson', `${what} ${where} is empty`);
   try {
     return JSON.parse(text) as unknown;

@@ -1,21 +1,28 @@
 // What to do next, in CLI terms, for each error code core throws. Core states what is wrong in
 // protocol terms; these tables add the flags and commands that fix it. Each area of commands keeps
-// its own table here; a function receives the error and the command path ("repo verify").
+// its own table, consulted only for its own commands (the first word of the command path), then
+// the general table; a function receives the error and the command path ("repo verify").
 import type { AtcliError } from '../../core/errors.js';
 import { GENERAL_HINTS } from './general.js';
+import { PLC_HINTS } from './plc.js';
 import { REPO_HINTS } from './repo.js';
 
 export type Hint = string | ((err: AtcliError, path: string) => string | undefined);
 export type HintTable = Readonly<Record<string, Hint>>;
 
-const TABLES: readonly HintTable[] = [GENERAL_HINTS, REPO_HINTS];
+/** Command group (first word of the path) → its table. */
+const AREAS: Readonly<Record<string, HintTable>> = {
+  repo: REPO_HINTS,
+  record: REPO_HINTS,
+  plc: PLC_HINTS,
+};
+
+function lookUp(table: HintTable | undefined, err: AtcliError, path: string): string | undefined {
+  const hint = table?.[err.code];
+  return typeof hint === 'function' ? hint(err, path) : hint;
+}
 
 export function hintFor(err: AtcliError, path: string): string | undefined {
-  for (const table of TABLES) {
-    const hint = table[err.code];
-    if (hint === undefined) continue;
-    const text = typeof hint === 'function' ? hint(err, path) : hint;
-    if (text !== undefined) return text;
-  }
-  return err.hint;
+  const area = AREAS[path.split(' ')[0] ?? ''];
+  return lookUp(area, err, path) ?? lookUp(GENERAL_HINTS, err, path) ?? err.hint;
 }

@@ -1,7 +1,7 @@
 /**
- * Limits and local validation of an operation before it is signed or sent (P8, P12.4, G9, G11).
+ * Limits and local validation of an operation before it is signed or sent (docs/plc-operations.md).
  *
- * The PLC spec and the reference directory disagree (invariants §8): the spec says 7500 bytes and
+ * The PLC spec and the reference directory disagree: the spec says 7500 bytes and
  * 1–5 rotation keys without duplicates; the directory (`server/src/constraints.ts`) enforces 4000
  * bytes and at most 10 keys without deduplication. atcli *builds* to the stricter of each.
  * Historical operations are judged more leniently by the audit-log replay (warnings, not errors).
@@ -263,7 +263,7 @@ function checkAtprotoNeeds(data: OperationData): BuildIssue[] {
  * one is its size once signed). Checks:
  * - shape (as `parseAnyOperation`); legacy `create` is never built;
  * - signed DAG-CBOR ≤ 4000 bytes (the directory; the spec says 7500);
- * - 1–5 rotation keys, no duplicates, each a p256/k256 did:key (G9, G11);
+ * - 1–5 rotation keys, no duplicates, each a p256/k256 did:key;
  * - alsoKnownAs ≤ 10, each ≤ 258 characters, unique; services ≤ 10 (id ≤ 32, type ≤ 256,
  *   endpoint ≤ 512); verificationMethods ≤ 10 (id ≤ 32, value ≤ 256, did:key syntax);
  * - atproto needs (unless `atproto: false`): `verificationMethods.atproto` p256/k256 (ed25519 is
@@ -293,7 +293,7 @@ export function checkOperationForBuild(op: unknown, options: CheckOperationOptio
         'error',
         '',
         `the signed operation is ${size} bytes of DAG-CBOR; the directory accepts at most ${limits.maxOperationBytes} ` +
-          `(the PLC spec says ${SPEC_MAX_OPERATION_BYTES}; atcli builds to the stricter limit)`,
+          `(the PLC spec says ${SPEC_MAX_OPERATION_BYTES}; operations are built to the stricter limit)`,
       ),
     );
   }
@@ -314,7 +314,7 @@ export function formatBuildIssue(i: BuildIssue): string {
 }
 
 /**
- * P12 lock-out guard: when the operator holds (the private key of) at least one rotation key of
+ * The lock-out guard: when the operator holds (the private key of) at least one rotation key of
  * `before`, an operation whose `after` state lists none of `heldKeys` would lock them out of the
  * identity for good. Returns the reason, or null when the operator keeps a key (or held none
  * before, or `after` is a tombstone, which is refused or confirmed separately).
