@@ -3,11 +3,13 @@
 // its own table here; a function receives the error and the command path ("repo verify").
 import type { AtcliError } from '../../core/errors.js';
 import { GENERAL_HINTS } from './general.js';
+import { LEX_HINTS } from './lex.js';
 
 export type Hint = string | ((err: AtcliError, path: string) => string | undefined);
 export type HintTable = Readonly<Record<string, Hint>>;
 
-const TABLES: readonly HintTable[] = [GENERAL_HINTS];
+// Area tables before the general one: an area's hint for a shared code (FileExists) wins there.
+const TABLES: readonly HintTable[] = [LEX_HINTS, GENERAL_HINTS];
 
 export function hintFor(err: AtcliError, path: string): string | undefined {
   for (const table of TABLES) {
