@@ -21,6 +21,7 @@ export const ROOT: GroupSpec = defineGroup({
     plc: child('did:plc identities: history, data, verification; build, sign and submit operations', legacy(() => import('./legacy/nodes/plc.js'))),
     lex: child('Lexicon schemas: lint, validate records, scaffold, compare versions, publish', () => import('./cmd/lex/index.js')),
     firehose: child('tail, filter, verify and record com.atproto.sync.subscribeRepos', legacy(() => import('./legacy/nodes/firehose.js'))),
+    labels: child("a labeler's labels: query them or follow its stream, each signature checked", () => import('./cmd/labels/index.js')),
     account: child('log in and manage accounts; migrate between PDS hosts', legacy(() => import('./legacy/nodes/account.js'))),
     blob: child("an account's blobs (media): list, verified incremental sync, get, upload", legacy(() => import('./legacy/nodes/blob.js'))),
     key: child('generate and inspect atproto keys (k256, p256)', () => import('./cmd/key/index.js')),

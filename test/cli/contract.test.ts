@@ -49,6 +49,8 @@ const CASES: Record<string, Case> = {
   // Schemas it cannot compare are "unresolved" rows (exit 4), whatever the reason.
   'lex status': { argv: ['lex', 'status', LEX_FILE], missingFile: ['lex', 'status', MISSING], unreachable: null },
   'lex check-dns': { argv: ['lex', 'check-dns', LEX_FILE], missingFile: ['lex', 'check-dns', MISSING], unreachable: ['lex', 'check-dns', LEX_FILE, ...NET, ...NO_DNS] },
+  'labels tail': { argv: ['labels', 'tail', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'], missingFile: null, unreachable: ['labels', 'tail', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', ...NET] },
+  'labels query': { argv: ['labels', 'query', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'], missingFile: null, unreachable: ['labels', 'query', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', ...NET] },
 };
 
 const root = await loadAll();
@@ -62,6 +64,14 @@ const walk = (node: TreeNode): void => {
   node.children.forEach(walk);
 };
 walk(root);
+
+/** Exactly one JSON error object on stderr, on its last line (notes may come before it). */
+function expectOneJsonError(stderr: string): void {
+  const lines = stderr.trim().split('\n');
+  const json = lines.filter((l) => l.startsWith('{'));
+  expect(json, stderr).toHaveLength(1);
+  expect(JSON.parse(lines[lines.length - 1] as string)).toHaveProperty('error.code');
+}
 
 /** A value for a global flag that takes one. */
 function withValue(flags: string): string[] {
@@ -121,13 +131,13 @@ describe(`the CLI contract (${leaves.length} commands, ${groups.length} groups)`
     it.runIf(c.missingFile)('a missing input file is exit 2', async () => {
       const r = await runIn([...(c.missingFile as string[]), '--json']);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expectOneJsonError(r.stderr);
     });
 
     it.runIf(c.unreachable)('an unreachable host is exit 1', async () => {
       const r = await runIn([...(c.unreachable as string[]), '--json']);
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expectOneJsonError(r.stderr);
     });
   });
 

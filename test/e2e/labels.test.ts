@@ -20,7 +20,8 @@ import { LabelVerifier, labelKeyResolver, queryLabels, resolveLabeler, subscribe
 import type { HttpConfig } from '../../src/core/net/http.js';
 import { didForGenesis, signOperation, type UnsignedPlcOperation } from '../../src/core/plc/index.js';
 import type { TestNetwork } from '../network/client.js';
-import { network, networkInfo, newAccount } from './helpers.js';
+import { runIn } from '../support/test-io.js';
+import { devFlags, network, networkInfo, newAccount } from './helpers.js';
 
 const http: HttpConfig = { timeoutMs: 10_000, userAgent: 'atcli-test', allowPrivateNetwork: true, connectTo: [] };
 
@@ -198,4 +199,28 @@ describe.skipIf(!networkInfo)('labels from @skyware/labeler on the local network
     const err = await subscribeLabels({ url: `http://localhost:${port}`, cursor: 100_000, verifier: verifier(), onOutputs: () => true }).catch((e: unknown) => e);
     expect(err).toMatchObject({ kind: 'runtime', code: 'FutureCursor' });
   });
+
+  it('atcli labels query / tail: every label with its verdict; exit 3 when one is invalid, 0 when all shown verified', async () => {
+    const query = await runIn(['labels', 'query', did, '--json', ...devFlags(net)]);
+    expect(query.code, query.stderr).toBe(3);
+    const result = JSON.parse(query.stdout) as { labels: LabelView[]; counts: { invalid: number } };
+    expect(result.labels.slice(0, 6).map((l) => l.val)).toEqual(['spam', 'rude', 'spam', 'temporary', 'forged', 'stranger']);
+    expect(result.counts.invalid).toBe(2);
+    const human = await runIn(['labels', 'query', did, ...devFlags(net)], { tty: { stdout: true } });
+    expect(human.stdout).toMatch(/✓ +spam/);
+    expect(human.stdout).toMatch(/negation/);
+    expect(human.stdout).toMatch(/expired/);
+    expect(human.stdout).toMatch(/✗ +forged .*bad signature/);
+
+    const tail = await runIn(['labels', 'tail', did, '--cursor', '0', '--limit', '4', '--json', ...devFlags(net)]);
+    expect(tail.code, tail.stderr).toBe(0);
+    const lines = tail.stdout.trim().split('\n').map((l) => JSON.parse(l) as LabelView);
+    expect(lines.map((l) => [l.seq, l.val, l.status])).toEqual([[1, 'spam', 'valid'], [2, 'rude', 'valid'], [3, 'spam', 'valid'], [4, 'temporary', 'valid']]);
+    expect(tail.stderr).toMatch(/done: 4 labels .* resume with --cursor 4/);
+    const bad = await runIn(['labels', 'tail', did, '--cursor', '4', '--limit', '1', ...devFlags(net)]);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toMatch(/^5 ✗ forged /);
+    const notLabeler = await runIn(['labels', 'query', (await newAccount(net, 'plain')).did, ...devFlags(net)]);
+    expect(notLabeler.code).toBe(4);
+  }, 60_000);
 });

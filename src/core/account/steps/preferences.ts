@@ -8,22 +8,9 @@ import { runtime } from '../../errors.js';
 import { getPreferences, putPreferences } from '../admin.js';
 import { writeBackupFile } from '../journal.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 
 export const PREFERENCES_FILE = 'preferences.json';
-
-/** Stable JSON (sorted keys) for comparing preference lists. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .filter((k) => o[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 export async function preferencesStep(run: MigrationRun): Promise<StepOutcome> {
   const j = run.journal;
