@@ -481,6 +481,8 @@ describe('atcli lex resolve / pull / publish / status / check-dns (offline and l
     const r = await runIn(['--dns-server', '127.0.0.1:1', '--timeout', '5', 'lex', 'check-dns', join(dir, 'com/example/cal'), '--did', DID]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/1 could not be looked up/);
+    expect(r.stderr).toMatch(/error: 1 of 1 _lexicon look-up failed \(_lexicon\.cal\.example\.com: /);
+    expect(r.stderr).toMatch(/hint: try again; --dns-server chooses another DNS server/);
   });
 
   it('resolve: an invalid NSID is a usage error; no _lexicon record exits 4 with a hint', async () => {

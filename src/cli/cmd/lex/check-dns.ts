@@ -1,4 +1,4 @@
-import { EXIT_CODES, usage } from '../../../core/errors.js';
+import { EXIT_CODES, runtime, usage } from '../../../core/errors.js';
 import { account, arg, opt } from '../../flags.js';
 import type { Factory } from '../../factory.js';
 import type { IO } from '../../io.js';
@@ -54,6 +54,10 @@ export default defineCommand({
       if (expected === undefined && rows.some((r) => r.record !== null)) err.hint('pass --did <your DID> (or log in) to print the exact record');
       err.info(`${plural(rows.length, 'authority', 'authorities')}: ${rows.length - missing - wrong - failed} ok, ${missing} missing, ${wrong} wrong${failed > 0 ? `, ${failed} could not be looked up` : ''}`);
     }
-    return missing > 0 ? EXIT_CODES.notFound : wrong > 0 ? EXIT_CODES.invalid : failed > 0 ? EXIT_CODES.runtime : 0;
+    if (missing > 0) return EXIT_CODES.notFound;
+    if (wrong > 0) return EXIT_CODES.invalid;
+    const first = rows.find((r) => r.status === 'error');
+    if (first !== undefined) throw runtime('LexiconDnsFailed', `${failed} of ${plural(rows.length, '_lexicon look-up')} failed (${first.name}: ${first.detail})`);
+    return 0;
   },
 });
