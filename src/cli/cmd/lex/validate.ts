@@ -5,7 +5,7 @@ import type { CommandContext } from '../../context.js';
 import { arg, integer, opt } from '../../flags.js';
 import { plural } from '../../render/text.js';
 import { defineCommand, type OptionValues } from '../../spec.js';
-import { bundledLexiconsDir, display, lexiconResolver, lexiconsOption, loadCatalog, noBundledOption, projectFolder } from './shared.js';
+import { bundledLexiconsDir, display, lexiconResolver, lexiconsOption, loadCatalog, noBundledOption, projectFolder, withSpinner } from './shared.js';
 import { RECORD_EXIT, REPO_EXIT, renderRecordCheck, renderRepoReport, schemaOrigin, shownRecordCheck, shownRepoReport } from './validate-render.js';
 
 const MAX_RECORD_FILE_BYTES = 4 * 1024 * 1024;
@@ -89,13 +89,8 @@ async function validateUri(ctx: Ctx): Promise<number> {
   refuseFlags(ctx, 'an AT-URI', [['--nsid', opts.nsid !== undefined], ['--max-problems', opts.maxProblems !== undefined]]);
   const key = await publicKey(opts.key);
   const { validateRecordAtUri } = await import('../../../core/lexicon/network.js');
-  const spinner = err.interactive ? err.spinner(`reading ${args.target}`) : undefined;
-  let result;
-  try {
-    result = await validateRecordAtUri(args.target, { identity: await f.identity(), schemas: await schemaFinder(ctx), ...(key ? { key } : {}), validate: { strictOpenUnions: opts.strictUnions } });
-  } finally {
-    spinner?.stop();
-  }
+  const options = { identity: await f.identity(), schemas: await schemaFinder(ctx), ...(key ? { key } : {}), validate: { strictOpenUnions: opts.strictUnions } };
+  const result = await withSpinner(err, `reading ${args.target}`, () => validateRecordAtUri(args.target, options));
   const shown = shownRecordCheck(result);
   await out.result(shown, (r) => renderRecordCheck(out, r));
   return RECORD_EXIT[result.status];
