@@ -4,6 +4,7 @@
 // the general table; a function receives the error and the command path ("repo verify").
 import type { AtcliError } from '../../core/errors.js';
 import { GENERAL_HINTS } from './general.js';
+import { LEX_HINTS } from './lex.js';
 import { PLC_HINTS } from './plc.js';
 import { REPO_HINTS } from './repo.js';
 
@@ -15,6 +16,7 @@ const AREAS: Readonly<Record<string, HintTable>> = {
   repo: REPO_HINTS,
   record: REPO_HINTS,
   plc: PLC_HINTS,
+  lex: LEX_HINTS,
 };
 
 function lookUp(table: HintTable | undefined, err: AtcliError, path: string): string | undefined {

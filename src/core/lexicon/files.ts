@@ -313,7 +313,7 @@ export async function writeLexiconFile(dir: string, doc: LexiconDocument, option
     exists = false;
   }
   if (exists && options.force !== true) {
-    throw usage('FileExists', `${file} already exists`, { hint: 'pass --force to overwrite it' });
+    throw usage('FileExists', `${file} already exists`, { details: { file } });
   }
   if (options.dryRun === true) return { file, nsid: doc.id, written: false, overwritten: false, content };
   try {
