@@ -130,7 +130,7 @@ export function parseConnectTo(spec: string): ConnectRule {
 }
 
 function badConnectTo(spec: string): AtcliError {
-  return usage('InvalidConnectTo', `invalid --connect-to value '${spec}'`, {
+  return usage('InvalidConnectTo', `invalid connect-to rule '${spec}'`, {
     hint: 'use HOST1:PORT1:HOST2:PORT2, e.g. example.com:443:127.0.0.1:8443 (empty HOST1/PORT1 match any)',
   });
 }
@@ -291,7 +291,7 @@ function truncate(s: string): string {
 function checkScheme(u: URL, config: HttpConfig): void {
   if (u.protocol === 'http:' && !config.allowPrivateNetwork && !isLoopbackHostname(u.hostname)) {
     throw usage('InsecureUrl', `refusing plain http:// to ${u.host} (${displayUrl(u)})`, {
-      hint: 'use https://; http:// is only allowed for localhost (or with --allow-private-network for development)',
+      hint: 'use https://; plain http:// is only allowed for loopback hosts, or where private networks are allowed (development)',
     });
   }
 }
@@ -376,14 +376,14 @@ function mapError(err: unknown, u: URL, config: HttpConfig, deadline: Deadline |
   const code = errCode(err);
   if ((deadline && deadline.timedOut()) || (code !== undefined && TIMEOUT_CODES.has(code))) {
     return runtime('Timeout', `request to ${url} timed out after ${(config.timeoutMs / 1000).toFixed(config.timeoutMs % 1000 ? 1 : 0)} s`, {
-      hint: 'retry later or raise --timeout',
+      hint: 'retry later, or allow more time',
       details: { url, cause: 'Timeout' },
     });
   }
   const blocked = findBlocked(err);
   if (blocked) {
     return runtime('BlockedAddress', `refusing to connect to ${blocked.host} at non-public address ${blocked.address} (${url})`, {
-      hint: 'private, loopback and link-local addresses are blocked; use --allow-private-network for local development',
+      hint: 'private, loopback and link-local addresses are blocked unless private networks are allowed (development)',
       details: { url, address: blocked.address },
     });
   }

@@ -118,7 +118,7 @@ describe('URL and scheme rules', () => {
     expect(e1.code).toBe('InsecureUrl');
     const e2 = await rejection(httpRequest(baseConfig(), { url: 'https://10.0.0.1/', maxBytes: 10 }));
     expect(e2.code).toBe('BlockedAddress');
-    expect(e2.hint).toContain('--allow-private-network');
+    expect(e2.hint).toContain('blocked unless private networks are allowed');
     const e3 = await rejection(httpRequest(baseConfig(), { url: 'https://169.254.169.254/latest/meta-data', maxBytes: 10 }));
     expect(e3.code).toBe('BlockedAddress');
     const e4 = await rejection(httpRequest(baseConfig(), { url: 'https://[::ffff:127.0.0.1]/', maxBytes: 10 }));

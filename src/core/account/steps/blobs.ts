@@ -1,5 +1,5 @@
 /**
- * Step blobs (invariants §5.A.3, V6): after the import is indexed, the new host's
+ * Step blobs (docs/account-migration.md): after the import is indexed, the new host's
  * listMissingBlobs says what to copy. Each blob is downloaded from the old host (bytes checked
  * against the CID by the blob core) and uploaded to the new host with its MIME type (the returned
  * ref checked against the CID). Every failure is retried; a blob that still cannot be moved stops
@@ -90,7 +90,7 @@ export async function blobsStep(run: MigrationRun): Promise<StepOutcome> {
     progress.failed = still.map((cid) => ({ cid, error: failures.get(cid) ?? 'still missing on the new host after copying' }));
     const list = progress.failed.slice(0, 5).map((f) => `${f.cid} (${f.error})`).join('; ');
     throw runtime('BlobTransferFailed', `${still.length} blob${still.length === 1 ? '' : 's'} could not be copied to the new host: ${list}${still.length > 5 ? '; …' : ''}`, {
-      hint: 'nothing about your identity changed and the old account is still active; fix the cause (or wait for the rate limit), then: atcli account migrate --resume',
+      hint: 'fix the cause (or wait for the rate limit), then resume',
       details: { failed: progress.failed.slice(0, 100) },
     });
   }
