@@ -19,6 +19,8 @@ export interface CliOptions {
   input?: string | Buffer;
   configDir?: string;
   timeoutMs?: number;
+  /** Another entry script instead of bin/atcli.js (test/support/atcli-hooked.mjs). */
+  entry?: string;
 }
 
 export function tempDir(prefix = 'atcli-test-'): string {
@@ -46,7 +48,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   return new Promise((resolve, reject) => {
     // A throw-away HOME (and config dir inside it) unless the test passes its own config dir.
     const scratch = opts.configDir ?? tempDir('atcli-home-');
-    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(opts, scratch), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.entry ?? BIN, ...args], { env: cliEnv(opts, scratch), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

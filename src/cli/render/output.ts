@@ -35,6 +35,11 @@ export class Output {
     return write(this.io.stdout, text);
   }
 
+  /** Raw bytes on stdout (a blob, a response body), resolved once written. */
+  bytes(data: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => this.io.stdout.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+
   /** The command's result: pretty JSON with --json, else the human rendering (if any). */
   async result<T>(value: T, human: (value: T) => string | undefined | Promise<string | undefined>): Promise<void> {
     if (this.json) return this.text(`${JSON.stringify(value, jsonReplacer, 2)}\n`);

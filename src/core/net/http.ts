@@ -180,7 +180,7 @@ export function parseConnectTo(spec: string): ConnectRule {
 }
 
 function badConnectTo(spec: string): AtcliError {
-  return usage('InvalidConnectTo', `invalid --connect-to value '${spec}'`, {
+  return usage('InvalidConnectTo', `invalid connect-to rule '${spec}'`, {
     hint: 'use HOST1:PORT1:HOST2:PORT2, e.g. example.com:443:127.0.0.1:8443 (empty HOST1/PORT1 match any)',
   });
 }
@@ -406,7 +406,7 @@ function mapError(err: unknown, u: URL, config: HttpConfig, deadline: Deadline |
   const code = errCode(err);
   if ((deadline && deadline.timedOut()) || (code !== undefined && TIMEOUT_CODES.has(code))) {
     return runtime('Timeout', `request to ${url} timed out after ${(config.timeoutMs / 1000).toFixed(config.timeoutMs % 1000 ? 1 : 0)} s`, {
-      hint: 'retry later or raise --timeout',
+      hint: 'retry later, or allow more time',
       details: { url, cause: 'Timeout' },
     });
   }

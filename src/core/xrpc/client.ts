@@ -391,7 +391,7 @@ export class XrpcClient {
     let hint = extra.hint;
     if (hint === undefined) {
       if (status === 401 || parsed.error === 'AuthRequired' || parsed.error === 'AuthMissing') {
-        hint = this.auth ? 'run `atcli account login` again' : 'this call needs a login: run `atcli account login`';
+        hint = this.auth ? 'the server refused the session: log in again' : 'this method needs an authenticated session';
       } else if (status >= 500 && status !== 501) {
         hint = 'the server had a problem; try again later';
       } else if (status === 501 || parsed.error === 'MethodNotImplemented') {

@@ -128,7 +128,7 @@ describe('XRPC errors', () => {
     const auth = await rejection(c.query('com.example.q', { x: 'auth' }));
     expect(auth.kind).toBe('auth');
     expect(auth.exitCode).toBe(5);
-    expect(auth.hint).toContain('atcli account login');
+    expect(auth.hint).toBe('this method needs an authenticated session');
     const find = await rejection(c.query('com.example.q', { x: 'find' }));
     expect(find.kind).toBe('notFound');
     const bad = await rejection(c.query('com.example.q', { x: 'bad' }));

@@ -1,5 +1,5 @@
 /**
- * Finalising (invariants §5.A.6, V5): activate the new account and check it reports active; only
+ * Finalising (docs/account-migration.md): activate the new account and check it reports active; only
  * then — with the new host verified (verify-new) and checked active again right before — deactivate
  * the old account (never deleted: the old host can help with a PLC recovery for 72 h). The final
  * report compares both sides: records, blobs, preferences, identity, status.
@@ -20,8 +20,8 @@ export async function activateStep(run: MigrationRun): Promise<StepOutcome> {
   const before = await checkAccountStatus(client);
   if (!before.activated) await activateAccount(client);
   const after = await checkAccountStatus(client);
-  if (!after.activated) throw runtime('ActivationFailed', 'the new host still reports the account as not active after activateAccount', { hint: 'the old account is still active; try again: atcli account migrate --resume' });
-  if (!after.validDid) throw runtime('ActivationFailed', 'the new host says the DID document does not point at it', { hint: 'the old account is still active; run atcli account migrate --resume in a minute' });
+  if (!after.activated) throw runtime('ActivationFailed', 'the new host still reports the account as not active after activateAccount', { hint: 'the old account is still active' });
+  if (!after.validDid) throw runtime('ActivationFailed', 'the new host says the DID document does not point at it', { hint: 'the old account is still active; the directory may need a minute' });
   const session = await getSession(client);
   if (session.active === false) throw runtime('ActivationFailed', `the new host's session says the account is ${session.status ?? 'inactive'}`);
   run.journal.activation = { ...run.journal.activation, activatedAt: new Date().toISOString() };
@@ -39,7 +39,7 @@ export async function deactivateOldStep(run: MigrationRun): Promise<StepOutcome>
   const info = await getSession(run.oldClient);
   if (info.active !== false) await deactivateAccount(run.oldClient);
   const after = await getSession(run.oldClient);
-  if (after.active !== false) throw runtime('DeactivationFailed', `the old host still reports the old account as active`, { hint: 'run atcli account migrate --resume, or deactivate it yourself later' });
+  if (after.active !== false) throw runtime('DeactivationFailed', `the old host still reports the old account as active`, { hint: 'resuming tries again; or deactivate it on the old host later' });
   j.activation = { ...j.activation, oldDeactivatedAt: new Date().toISOString() };
   return done(info.active === false ? 'already deactivated' : `deactivated on ${new URL(j.oldPds).host} (not deleted: it can help with a PLC recovery for 72 hours)`);
 }

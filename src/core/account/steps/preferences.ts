@@ -1,5 +1,5 @@
 /**
- * Step preferences (invariants §5.A.4): the private app.bsky preferences kept on the PDS are read
+ * Step preferences (docs/account-migration.md): the private app.bsky preferences kept on the PDS are read
  * from the old host, saved in the backup folder, written to the new host (putPreferences replaces
  * the whole list, so repeating it is harmless) and read back to compare.
  */
@@ -22,7 +22,7 @@ export async function preferencesStep(run: MigrationRun): Promise<StepOutcome> {
   const back = await getPreferences(client);
   if (canonicalJson(back) !== canonicalJson(prefs)) {
     throw runtime('PreferencesMismatch', `the new host stored different preferences than were sent (${back.length} vs ${prefs.length} entries)`, {
-      hint: 'the old account is untouched; try again with atcli account migrate --resume',
+      hint: 'the old account is untouched',
     });
   }
   j.preferences = { count: prefs.length, file: file.path, sha256: createHash('sha256').update(canonicalJson(prefs)).digest('hex') };
