@@ -3,11 +3,12 @@
 // its own table here; a function receives the error and the command path ("repo verify").
 import type { AtcliError } from '../../core/errors.js';
 import { GENERAL_HINTS } from './general.js';
+import { OPS_HINTS } from './ops.js';
 
 export type Hint = string | ((err: AtcliError, path: string) => string | undefined);
 export type HintTable = Readonly<Record<string, Hint>>;
 
-const TABLES: readonly HintTable[] = [GENERAL_HINTS];
+const TABLES: readonly HintTable[] = [GENERAL_HINTS, OPS_HINTS];
 
 export function hintFor(err: AtcliError, path: string): string | undefined {
   for (const table of TABLES) {
