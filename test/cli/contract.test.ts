@@ -33,6 +33,33 @@ const CASES: Record<string, Case> = {
   version: { argv: ['version'], missingFile: null, unreachable: null },
   'labels tail': { argv: ['labels', 'tail', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'], missingFile: null, unreachable: ['labels', 'tail', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', ...NET] },
   'labels query': { argv: ['labels', 'query', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'], missingFile: null, unreachable: ['labels', 'query', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', ...NET] },
+  'pds describe': { argv: ['pds', 'describe', 'https://pds.example.com'], missingFile: null, unreachable: ['pds', 'describe', DEAD, ...NET] },
+  'pds health': { argv: ['pds', 'health', 'https://pds.example.com'], missingFile: null, unreachable: ['pds', 'health', DEAD, ...NET] },
+  'pds accounts': { argv: ['pds', 'accounts', 'https://pds.example.com'], missingFile: null, unreachable: ['pds', 'accounts', DEAD, ...NET] },
+  // pds admin: the admin password comes first (ATCLI_ADMIN_PASSWORD); an unreachable PDS is tested in test/cli/pds.test.ts.
+  'pds admin account list': { argv: ['pds', 'admin', 'account', 'list', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin account info': { argv: ['pds', 'admin', 'account', 'info', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin account create': { argv: ['pds', 'admin', 'account', 'create', '--handle', 'bob.example.com', '--email', 'bob@example.com', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin account update-handle': { argv: ['pds', 'admin', 'account', 'update-handle', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', 'bob.example.com', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin account update-email': { argv: ['pds', 'admin', 'account', 'update-email', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', 'bob@example.com', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin account reset-password': { argv: ['pds', 'admin', 'account', 'reset-password', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin account takedown': { argv: ['pds', 'admin', 'account', 'takedown', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin account untakedown': { argv: ['pds', 'admin', 'account', 'untakedown', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin account delete': { argv: ['pds', 'admin', 'account', 'delete', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin invites create': { argv: ['pds', 'admin', 'invites', 'create', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin invites list': { argv: ['pds', 'admin', 'invites', 'list', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin invites disable': { argv: ['pds', 'admin', 'invites', 'disable', 'code-1', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin blob takedown': { argv: ['pds', 'admin', 'blob', 'takedown', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin blob untakedown': { argv: ['pds', 'admin', 'blob', 'untakedown', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'pds admin blob status': { argv: ['pds', 'admin', 'blob', 'status', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm', '--pds', 'https://pds.example.com'], missingFile: null, unreachable: null },
+  'relay accounts': { argv: ['relay', 'accounts'], missingFile: null, unreachable: ['relay', 'accounts', '--relay', DEAD, ...NET] },
+  'relay account status': { argv: ['relay', 'account', 'status', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'], missingFile: null, unreachable: ['relay', 'account', 'status', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '--relay', DEAD, ...NET] },
+  'relay hosts': { argv: ['relay', 'hosts'], missingFile: null, unreachable: ['relay', 'hosts', '--relay', DEAD, ...NET] },
+  'relay host status': { argv: ['relay', 'host', 'status', 'pds.example.com'], missingFile: null, unreachable: ['relay', 'host', 'status', 'pds.example.com', '--relay', DEAD, ...NET] },
+  'relay request-crawl': { argv: ['relay', 'request-crawl', 'pds.example.com'], missingFile: null, unreachable: ['relay', 'request-crawl', DEAD, '--relay', DEAD, ...NET] },
+  'relay diff': { argv: ['relay', 'diff', 'https://relay1.example.com', 'https://relay2.example.com'], missingFile: null, unreachable: ['relay', 'diff', DEAD, DEAD, ...NET] },
+  // doctor reports an unreachable service as a check that could not run (exit 1, no error line): test/cli/doctor.test.ts.
+  doctor: { argv: ['doctor', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'], missingFile: null, unreachable: null },
 };
 
 const root = await loadAll();

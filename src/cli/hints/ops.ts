@@ -36,13 +36,18 @@ export interface DoctorFixContext extends DoctorSubject {
 type Fix = (check: DoctorCheck, x: DoctorFixContext) => string | undefined;
 
 const hostOf = (url: string): string => new URL(url).host;
+
+/** How a hint names a PDS to crawl: its host when it is on https (a bare host means https), else its URL. */
+export function crawlTarget(pdsUrl: string): string {
+  return pdsUrl.startsWith('https://') ? hostOf(pdsUrl) : pdsUrl;
+}
 const retry: Fix = () => 'a temporary failure? try again, or allow more time with --timeout';
 const resolveHandle: Fix = (c, x) => (x.handle === null ? c.hint : `${c.hint ?? 'publish the record'}; then check with: atcli resolve ${x.handle}`);
 const relayFix: Fix = (c, x) => {
   const host = c.name.slice('relay:'.length);
   const relay = x.relays.find((r) => hostOf(r) === host) ?? host;
   if (x.pds === null) return undefined;
-  return `ask the relay to crawl the PDS: atcli relay request-crawl ${hostOf(x.pds)} --relay ${relay}; then: atcli relay account status ${x.did} --relay ${relay}`;
+  return `ask the relay to crawl the PDS: atcli relay request-crawl ${crawlTarget(x.pds)} --relay ${relay}; then: atcli relay account status ${x.did} --relay ${relay}`;
 };
 const operatorInfo: Fix = (_c, x) => (x.pds === null ? undefined : `the PDS operator sees why with: atcli pds admin account info ${x.did} --pds ${x.pds}`);
 

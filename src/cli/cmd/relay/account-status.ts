@@ -2,6 +2,7 @@ import type { RelayAccountStatus, RepoView } from '../../../core/relay/index.js'
 import { defineCommand } from '../../spec.js';
 import { arg } from '../../flags.js';
 import type { Output } from '../../render/output.js';
+import { crawlTarget } from '../../hints/ops.js';
 
 const AGREEMENT_TEXT: Record<RelayAccountStatus['agreement'], string> = {
   'in-sync': 'in sync: same status and rev',
@@ -37,10 +38,7 @@ export default defineCommand({
       ]),
     );
     if (s.agreement === 'in-sync') return 0;
-    if (s.pds.url !== null && s.agreement !== 'unknown') {
-      const { hostnameOf } = await import('../../../core/relay/hosts.js');
-      err.hint(`ask the relay to crawl the PDS: atcli relay request-crawl ${hostnameOf(s.pds.url)} --relay ${g.relayUrl}`);
-    }
+    if (s.pds.url !== null && s.agreement !== 'unknown') err.hint(`ask the relay to crawl the PDS: atcli relay request-crawl ${crawlTarget(s.pds.url)} --relay ${g.relayUrl}`);
     return s.agreement === 'unknown' ? 1 : 3;
   },
 });
