@@ -117,6 +117,10 @@ describe.skipIf(!networkInfo)('atcli doctor (in-process, real network with the r
     const json = report(await doctor(off.did, ['--json']), 3);
     expect(json.checks.filter((c) => c.status === 'fail').map((c) => [c.name, c.code])).toEqual([['account-active', 'AccountDeactivated']]);
     expect(check(json, 'account-active').fix).toBe('log in with the account password (atcli account login), then: atcli account activate');
+    // On a colour terminal the marks are coloured: red for the failure, dim for what was skipped.
+    const coloured = await doctor(off.did, [], { tty: { stdout: true }, env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    expect(coloured.stdout).toContain('\u001b[31m✗\u001b[39m \u001b[1maccount-active\u001b[22m');
+    expect(coloured.stdout).toContain('\u001b[2m-\u001b[22m');
 
     const acct = await visible('cdrdns');
     const other = await newAccount(net, 'cdrother', 'b');
@@ -144,6 +148,8 @@ describe.skipIf(!networkInfo)('atcli doctor (in-process, real network with the r
       ]);
       expect(check(json, 'appview').fix).toContain('--appview <url>');
       expect(r.stderr.split('\n').filter((l) => l.startsWith('{'))).toEqual([]);
+      const noAppview = report(await doctor(acct.did, ['--no-appview', '--json']), 0);
+      expect(check(noAppview, 'appview')).toMatchObject({ status: 'skipped', detail: 'no AppView given' });
 
       const both = report(await doctor(acct.did, ['--relay', second.url, '--json']), 3);
       expect(both.checks.filter((c) => c.name.startsWith('relay:')).map((c) => [c.name, c.status])).toEqual([

@@ -148,6 +148,12 @@ describe.skipIf(!networkInfo)('atcli pds (in-process, real PDSes)', () => {
     const did = /^did\s+(did:plc:\w+)$/m.exec(made.stdout)?.[1] as string;
     expect((await createSession(invitePds.url, handle, password)).did).toBe(did);
 
+    // An existing identity needs a service-auth token: from ATCLI_SERVICE_AUTH or a prompt, never argv.
+    const noToken = await atcli(['pds', 'admin', 'account', 'create', '--handle', uniqueHandle('clidid'), '--email', 'x@mail.test', '--existing-did', did, '--pds', invitePds.url, '--json']);
+    expect(noToken.code).toBe(2);
+    expect(JSON.parse(noToken.stderr.trim()).error).toMatchObject({ code: 'InputRequired', hint: expect.stringContaining('ATCLI_SERVICE_AUTH') });
+    expect((await atcli(['pds', 'admin', 'account', 'create', '--handle', uniqueHandle('clikey'), '--email', 'x@mail.test', '--recovery-key', 'zQ3sh-private', '--pds', invitePds.url])).code).toBe(2);
+
     const chosen = `chosen-${Math.random().toString(36).slice(2)}`;
     const other = uniqueHandle('clichosen');
     const withEnv = await atcli(['pds', 'admin', 'account', 'create', '--handle', other, '--email', `${other}@mail.test`, '--pds', invitePds.url, '--json'], { env: { ATCLI_NEW_PASSWORD: chosen } });

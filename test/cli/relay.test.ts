@@ -79,6 +79,11 @@ describe.skipIf(!networkInfo)('atcli relay (in-process; a real PDS and the loopb
     const unknown = await atcli(['relay', 'host', 'status', 'nowhere.example', '--relay', relayA.url]);
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain('hint: ask the relay to follow it: atcli relay request-crawl nowhere.example');
+    relayB.setHost(host, { status: 'banned' });
+    const banned = await atcli(['relay', 'request-crawl', pds.url, '--relay', relayB.url]);
+    expect(banned.code).toBe(1);
+    expect(banned.stderr).toContain('hint: a crawl request cannot lift a ban: ask the relay operator');
+    relayB.setHost(host, { status: 'active' });
   });
 
   it('accounts: what the relay (or a PDS) lists, as NDJSON, a table and counts', async () => {

@@ -27,6 +27,7 @@ export default defineCommand({
   args: { target: arg.required('handle|did', 'the account: handle, DID or at:// URI') },
   options: {
     appview: opt.withDefault('--appview <url>', 'the AppView asked for the profile', DEFAULT_APPVIEW, serviceUrl(['http:', 'https:'])),
+    askAppview: opt.negatable('--no-appview', 'skip the AppView check (an account outside the Bluesky network)'),
   },
   uses: ['network', 'relay'],
   examples: ['atcli doctor alice.example.com', 'atcli doctor did:plc:ewvi7nxzyoun6zhxrhs64oiz --relay wss://bsky.network --relay https://relay.example.com', 'atcli doctor alice.example.com --json'],
@@ -43,7 +44,7 @@ export default defineCommand({
       identity,
       target: args.target,
       relays: g.relays,
-      appview: opts.appview,
+      appview: opts.askAppview ? opts.appview : null,
       onCheck: (check, known) => {
         done++;
         spin.text(label());

@@ -10,8 +10,7 @@ export default defineCommand({
   examples: ['atcli pds accounts https://pds.example.com', 'atcli pds accounts pds.example.com --status inactive --json', 'atcli pds accounts pds.example.com --count'],
   notes: `${REPO_LISTING_NOTE} Exit status: 0 listed, 1 the host failed.`,
   async run({ args, opts, out, err, f }) {
-    const [{ serviceOrigin }, { XrpcClient }] = await Promise.all([import('../../../core/net/service-url.js'), import('../../../core/xrpc/index.js')]);
-    const client = new XrpcClient({ service: serviceOrigin(args.url), http: await f.http() });
-    await printHostedRepos({ out, err }, client, opts);
+    const { serviceOrigin } = await import('../../../core/net/service-url.js');
+    await printHostedRepos({ out, err }, await f.xrpc(serviceOrigin(args.url)), opts);
   },
 });
