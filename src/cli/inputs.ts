@@ -1,7 +1,7 @@
 // Where commands read their inputs from: small files or stdin ("-") with a size cap, JSON
 // arguments, private keys (a file, an environment variable or a hidden prompt — never argv).
 import { AtcliError, invalid, runtime, usage } from '../core/errors.js';
-import type { KeyType, PrivateKey } from '../core/crypto/index.js';
+import type { KeyType, PrivateKey, PublicKey } from '../core/crypto/index.js';
 import type { IO } from './io.js';
 import type { Prompts } from './context.js';
 
@@ -33,6 +33,18 @@ export async function refuseSecretArgument(value: string, provide: string): Prom
   const { looksLikePrivateKey } = await import('../core/plc/keys.js');
   if (looksLikePrivateKey(value)) {
     throw usage('SecretOnCommandLine', 'that looks like a private key: it must never be passed on the command line (shell history, process lists)', { hint: provide });
+  }
+}
+
+/** A public key given as a flag value (did:key:z…); a private key there is refused, never echoed. */
+export async function publicKeyArgument(value: string, flag: string): Promise<PublicKey> {
+  await refuseSecretArgument(value, `${flag} takes the public key (did:key:z…); keep the private key out of the command line`);
+  const { parseDidKey } = await import('../core/crypto/index.js');
+  try {
+    return parseDidKey(value);
+  } catch (err) {
+    if (!(err instanceof AtcliError)) throw err;
+    throw usage('InvalidKey', `${flag}: ${err.message}`, { hint: 'give the public signing key as did:key:z…' });
   }
 }
 

@@ -16,8 +16,8 @@ export const ROOT: GroupSpec = defineGroup({
   notes: 'Exit codes: 0 ok, 1 runtime failure or could not check, 2 usage error, 3 data invalid, 4 not found, 5 authentication needed, 130 interrupted.',
   commands: {
     resolve: child('resolve a handle or DID: DID document, PDS, signing key, handle verified both ways', () => import('./cmd/resolve.js')),
-    repo: child('export, verify and explore repositories (CAR files or live accounts)', legacy(() => import('./legacy/nodes/repo.js'))),
-    record: child('read, list and write individual records (writes use the logged-in account)', legacy(() => import('./legacy/nodes/record.js'))),
+    repo: child('export, verify and explore repositories (CAR files or live accounts)', () => import('./cmd/repo/index.js')),
+    record: child('read, list and write individual records (writes use the logged-in account)', () => import('./cmd/record/index.js')),
     plc: child('did:plc identities: history, data, verification; build, sign and submit operations', legacy(() => import('./legacy/nodes/plc.js'))),
     lex: child('Lexicon schemas: lint, validate records, scaffold, compare versions, publish', legacy(() => import('./legacy/nodes/lex.js'))),
     firehose: child('tail, filter, verify and record com.atproto.sync.subscribeRepos', legacy(() => import('./legacy/nodes/firehose.js'))),

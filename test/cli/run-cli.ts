@@ -67,7 +67,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
 }
 
 /** Parses stdout as one JSON document, failing with the output when it is not. */
-export function stdoutJson<T = Record<string, unknown>>(result: CliResult): T {
+export function stdoutJson<T = Record<string, unknown>>(result: { stdout: string; stderr: string }): T {
   try {
     return JSON.parse(result.stdout) as T;
   } catch {
@@ -76,7 +76,7 @@ export function stdoutJson<T = Record<string, unknown>>(result: CliResult): T {
 }
 
 /** The --json error line on stderr. */
-export function stderrJsonError(result: CliResult): { code: string; message: string; hint?: string } {
+export function stderrJsonError<R extends { stderr: string }>(result: R): { code: string; message: string; hint?: string } {
   const lines = result.stderr.trim().split('\n');
   const last = lines[lines.length - 1] ?? '';
   try {
@@ -87,7 +87,7 @@ export function stderrJsonError(result: CliResult): { code: string; message: str
 }
 
 /** No stack traces reach users. */
-export function expectNoStack(result: CliResult): void {
+export function expectNoStack<R extends { stderr: string }>(result: R): void {
   if (/\n\s+at .+\(.+:\d+:\d+\)/.test(result.stderr) || /\n\s+at .+:\d+:\d+/.test(result.stderr)) {
     throw new Error(`stderr contains a stack trace:\n${result.stderr}`);
   }

@@ -4,11 +4,12 @@
 import type { AtcliError } from '../../core/errors.js';
 import { GENERAL_HINTS } from './general.js';
 import { OPS_HINTS } from './ops.js';
+import { REPO_HINTS } from './repo.js';
 
 export type Hint = string | ((err: AtcliError, path: string) => string | undefined);
 export type HintTable = Readonly<Record<string, Hint>>;
 
-const TABLES: readonly HintTable[] = [GENERAL_HINTS, OPS_HINTS];
+const TABLES: readonly HintTable[] = [GENERAL_HINTS, REPO_HINTS, OPS_HINTS];
 
 export function hintFor(err: AtcliError, path: string): string | undefined {
   for (const table of TABLES) {

@@ -25,7 +25,7 @@ export function assertStructure(report: RepoVerifyReport, what: string): void {
     const problems = failed.map((c) => `${c.name}: ${c.detail}`);
     throw invalid('InvalidRepo', `${what} is not a valid repository: ${problems.join('; ')}`, {
       hint: 'a full verification of the repository reports every check',
-      details: { problems },
+      details: { repository: what, problems },
     });
   }
   const unreadable = report.checks.find((c) => c.status === 'unchecked');
