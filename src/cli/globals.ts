@@ -39,7 +39,7 @@ export const GLOBAL_OPTIONS = {
   handleResolver: { short: '--handle-resolver', scope: 'network', option: opt.parsed('--handle-resolver <url>', 'XRPC service for com.atproto.identity.resolveHandle when DNS and HTTPS do not answer', collectUrl, { env: 'ATCLI_HANDLE_RESOLVER', valueKind: 'none' }) },
   handleResolverFirst: { short: '--handle-resolver-first', scope: 'network', option: opt.flag('--handle-resolver-first', 'ask --handle-resolver before DNS and HTTPS') },
   dnsServer: { short: '--dns-server', scope: 'network', option: opt.value('--dns-server <ip[:port]>', 'DNS server for _atproto / _lexicon TXT look-ups (comma-separated for several)', { env: 'ATCLI_DNS_SERVER', valueKind: 'none' }) },
-  relay: { short: '--relay', scope: 'relay', option: opt.parsed('--relay <url>', 'relay for firehose and relay queries (default wss://bsky.network)', collectUrl, { env: 'ATCLI_RELAY_URL', valueKind: 'none' }) },
+  relay: { short: '--relay', scope: 'relay', option: opt.listParsed('--relay <url>', 'relay for firehose and relay queries (default wss://bsky.network; doctor checks each one given)', collectUrl, { env: 'ATCLI_RELAY_URL', valueKind: 'none' }) },
   profile: { short: '--profile', scope: 'auth', option: opt.value('--profile <name>', 'which stored login to use (default "default")', { env: 'ATCLI_PROFILE', valueKind: 'none' }) },
   dev: { short: '--dev', scope: 'network', option: opt.flag('--dev', 'development mode: allow http://, loopback and private addresses, .test handles, did:web:localhost%3APORT', { env: 'ATCLI_DEV' }) },
   connectTo: { short: '--connect-to', scope: 'network', option: opt.list('--connect-to <host:port:host2:port2>', 'connect to host2:port2 whenever a URL names host:port, like curl (the environment variable takes a comma-separated list)', { env: 'ATCLI_CONNECT_TO', valueKind: 'none' }) },
@@ -65,6 +65,8 @@ export interface Globals {
   handleResolverFirst: boolean;
   dnsServers: string[] | undefined;
   relayUrl: string;
+  /** Every relay given (--relay repeated, or ATCLI_RELAY_URL comma-separated); relayUrl is the last. */
+  relays: string[];
   profile: string;
   dev: boolean;
   connectTo: string[];
@@ -92,6 +94,8 @@ export function readGlobals(raw: Record<string, unknown>, env: IO['env']): Globa
   const pick = <T>(name: GlobalName, fallback: T): T => (val(name) as T | undefined) ?? (fromEnv(env, G[name].option.env, (t) => asEnv(name, t) as T) ?? fallback);
   const connectTo = [...(val('connectTo') as string[]), ...((fromEnv(env, 'ATCLI_CONNECT_TO', (t) => asEnv('connectTo', t)) as string[] | undefined) ?? [])];
   const dns = pick<string | undefined>('dnsServer', undefined);
+  const givenRelays = val('relay') as string[];
+  const relays = givenRelays.length > 0 ? givenRelays : ((fromEnv(env, 'ATCLI_RELAY_URL', (t) => asEnv('relay', t)) as string[] | undefined) ?? ['wss://bsky.network']);
   return {
     json: val('json') as boolean,
     quiet: (val('quiet') as boolean) || envFlag(env, 'ATCLI_QUIET'),
@@ -108,7 +112,8 @@ export function readGlobals(raw: Record<string, unknown>, env: IO['env']): Globa
     handleResolver: pick<string | undefined>('handleResolver', undefined),
     handleResolverFirst: val('handleResolverFirst') as boolean,
     dnsServers: dns === undefined ? undefined : dns.split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    relayUrl: pick('relay', 'wss://bsky.network'),
+    relayUrl: relays[relays.length - 1] as string,
+    relays,
     profile: pick('profile', 'default'),
     dev: (val('dev') as boolean) || envFlag(env, 'ATCLI_DEV'),
     connectTo,

@@ -78,3 +78,11 @@ export async function runIn(argv: string[], opts: TestIOOptions & Pick<RunOption
   const code = await run(argv, { io, ...(opts.factory ? { factory: opts.factory } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   return { code, stdout: io.stdoutText(), stderr: io.stderrText(), io };
 }
+
+/** The objects of an NDJSON output, one a line. */
+export function ndjsonLines<T = Record<string, unknown>>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
+}

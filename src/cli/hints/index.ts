@@ -9,6 +9,7 @@ import { GENERAL_HINTS } from './general.js';
 import { LEX_HINTS } from './lex.js';
 import { NETWORK_HINTS } from './network.js';
 import { PLC_HINTS } from './plc.js';
+import { OPS_HINTS } from './ops.js';
 import { REPO_HINTS } from './repo.js';
 import { XRPC_HINTS } from './xrpc.js';
 
@@ -24,6 +25,9 @@ const AREAS: Readonly<Record<string, HintTable>> = {
   account: ACCOUNT_HINTS,
   blob: BLOB_HINTS,
   xrpc: XRPC_HINTS,
+  pds: OPS_HINTS,
+  relay: OPS_HINTS,
+  doctor: OPS_HINTS,
 };
 
 /** Consulted for every command after its area's table. */

@@ -64,8 +64,9 @@ export class Output {
     return shown.map(([k, v]) => `${this.c.dim(k.padEnd(width))}  ${String(v)}`).join('\n');
   }
 
-  /** ✓ / ✗ / ! / ? marks. */
-  mark(status: 'ok' | 'fail' | 'warn' | 'unchecked'): string {
+  /** ✓ / ✗ / ! / ? / - marks. */
+  mark(status: 'ok' | 'fail' | 'warn' | 'unchecked' | 'skipped'): string {
+    if (status === 'skipped') return this.c.dim('-');
     return status === 'ok' ? this.c.green('✓') : status === 'fail' ? this.c.red('✗') : status === 'warn' ? this.c.yellow('!') : this.c.yellow('?');
   }
 }
