@@ -15,7 +15,7 @@
 //   atcli       the same verifier in-process (src/core/repo/verify.ts bundled by esbuild), fed the
 //               in-memory CAR: verification time without start-up.
 //   reference   @atproto/repo verifyRepoCar(bytes, did, didKey).
-//   atcute      @atcute/car + cbor + crypto, performance.md's FULL composition.
+//   atcute      @atcute/car + cbor + crypto: hash every block, decode, verify the signature.
 // See verify-peer.mjs for what each in-process peer does. Each sample records wall time, the main
 // (JS) thread's on-CPU time from /proc schedstat, and user+system CPU of all threads. On a shared
 // machine the wall time swings with other load; main-thread time is about what an idle machine's

@@ -12,7 +12,7 @@
 //              then verifyRepo (signature, full-tree DataDiff, every leaf present).
 //   atcli-memory  atcli's verifier streaming the file (as the CLI does) with a memory breakdown
 //              (repo-verify.mjs --memory); prints its own JSON shape.
-//   atcute     an @atcute/* composition (performance.md "FULL", keyed by raw CID bytes): hash every
+//   atcute     an @atcute/* composition (keyed by raw CID bytes): hash every
 //              block with node:crypto and compare to its CID, decode every block into a Map,
 //              check the DID and the commit signature (low-S), walk the MST strictly (keys
 //              decompress and strictly increase across the tree, every key's layer recomputed

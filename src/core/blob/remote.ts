@@ -1,7 +1,7 @@
 /**
  * Blob transfers with a PDS: paged listing (com.atproto.sync.listBlobs), verified download
  * (com.atproto.sync.getBlob) and upload (com.atproto.repo.uploadBlob). Every byte that reaches a
- * caller has been hashed against the CID it was asked for (invariants V6).
+ * caller has been hashed against the CID it was asked for.
  */
 import { createHash } from 'node:crypto';
 import { invalid, notFound, runtime } from '../errors.js';

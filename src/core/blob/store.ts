@@ -1,6 +1,6 @@
 /**
  * A content-addressed folder of blobs: `<dir>/<cid>` holds the bytes, `<dir>/<cid>.json` the
- * metadata `{mimeType, size}` kept beside it (invariants V6: size and MIME type are recorded).
+ * metadata `{mimeType, size}` kept beside it.
  *
  * A file under a CID's name always hashes to that CID: bytes stream to a temp file (`.<cid>.<pid>.
  * <random>.atcli-tmp`) while being hashed, are fsynced, and are renamed into place only when the

@@ -1,5 +1,5 @@
 /**
- * CAR v1 reading (streaming and in-memory) and writing (invariants §1.A R1–R5, R8).
+ * CAR v1 reading (streaming and in-memory) and writing.
  *
  * Reader rules:
  * - R1: the header length is a minimal varint of ≤ 9 bytes, and is checked against
@@ -57,13 +57,13 @@ export interface CarReadOptions {
    * (spec:sync), and far above any MST node.
    */
   maxBlockBytes?: number;
-  /** Check sha2-256(data) against every section's CID (R5). Default true. */
+  /** Check sha2-256(data) against every section's CID. Default true. */
   verifyHashes?: boolean;
   /** Accept sections keyed by a CIDv0. Default false. */
   allowCidV0?: boolean;
-  /** Stop with an error after this many blocks (R8). Default unlimited. */
+  /** Stop with an error after this many blocks. Default unlimited. */
   maxBlocks?: number;
-  /** Stop with an error once the CAR exceeds this many bytes (R8). Default unlimited. */
+  /** Stop with an error once the CAR exceeds this many bytes. Default unlimited. */
   maxTotalBytes?: number;
 }
 
@@ -120,7 +120,7 @@ function carError(message: string, offset: number, cause?: unknown): AtcliError 
 /**
  * Inspect the header-length varint at `buf[pos..end)`. Returns the full header span (varint +
  * header) when the varint is complete, or −1 when more bytes are needed. Throws on a malformed
- * varint or an oversized header (R1), before any allocation.
+ * varint or an oversized header, before any allocation.
  */
 function headerSpan(buf: Uint8Array, pos: number, end: number, opts: ResolvedOptions, eof: boolean): number {
   const st = decodeUvarint(buf, pos, end);

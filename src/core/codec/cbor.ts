@@ -1,7 +1,7 @@
 /**
  * Strict DRISL (atproto DAG-CBOR) decoder and canonical encoder.
  *
- * Decoding succeeds only on canonical bytes (invariants §1.B):
+ * Decoding succeeds only on canonical bytes:
  * - C1 exactly one top-level item, no trailing bytes ({@link decodeCborPrefix} for concatenations);
  * - C2 definite lengths only;
  * - C3 shortest integer / length encodings;
@@ -283,7 +283,7 @@ class Decoder {
       }
       if (klen === 0) fail('empty map key', keyStart);
       if (klen > MAX_KEY_BYTES) fail(`map key of ${klen} bytes exceeds ${MAX_KEY_BYTES}`, keyStart);
-      // C4: length-first, then bytewise; equal → duplicate.
+      // length-first, then bytewise; equal → duplicate.
       if (klen === prevLen) {
         let cmp = 0;
         for (let j = 0; j < klen; j++) {
@@ -787,7 +787,7 @@ export function encodeCbor(value: CborValue, limits?: Partial<CborLimits>): Uint
   }
 }
 
-/** True if `bytes` decodes strictly and re-encodes to exactly the same bytes (C11). */
+/** True if `bytes` decodes strictly and re-encodes to exactly the same bytes. */
 export function isCanonicalRoundTrip(bytes: Uint8Array, limits?: Partial<CborLimits>): boolean {
   let re: Uint8Array;
   try {

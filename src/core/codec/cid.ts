@@ -146,7 +146,7 @@ export class Cid {
 }
 
 // Node's native latin1 decoder accepts any Uint8Array; it builds these keys about twice as fast as
-// String.fromCharCode.apply, which is itself far faster than base32 (performance.md §2b).
+// String.fromCharCode.apply, which is itself far faster than base32.
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: (this: Uint8Array, start: number, end: number) => string }).latin1Slice;
 
 function bytesKey(bytes: Uint8Array): string {
@@ -314,7 +314,7 @@ export function sha256(data: Uint8Array): Uint8Array {
 
 /**
  * True if sha2-256(data) equals the 32 bytes at `cidBytes[offset..]` (which must end the CID).
- * Allocation-free apart from the hash itself: the hot check of CAR verification (R5).
+ * Allocation-free apart from the hash itself: the hot check of CAR verification.
  */
 export function sha256Matches(data: Uint8Array, cidBytes: Uint8Array, offset: number): boolean {
   if (cidBytes.length - offset !== 32) return false;

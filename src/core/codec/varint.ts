@@ -1,7 +1,7 @@
 /**
  * Unsigned LEB128 varints as used by multiformats (CIDs, multihash) and CAR section framing.
  *
- * Rules enforced (multiformats unsigned-varint spec, invariants R1/R3):
+ * Rules enforced (multiformats unsigned-varint spec):
  * - at most 9 bytes (63 bits of payload);
  * - minimal: a multi-byte varint must not end in a 0x00 byte (no redundant continuation bytes);
  * - values above Number.MAX_SAFE_INTEGER are reported as too large (nothing in atproto needs them,

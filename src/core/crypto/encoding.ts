@@ -1,6 +1,6 @@
 /**
  * Multibase (base58btc only) and multicodec-varint helpers for key encodings
- * (spec:cryptography "Public Key Encoding"; invariants Y1/Y2).
+ * (spec:cryptography "Public Key Encoding").
  */
 import { base58Decode, base58Encode, base58MaxChars } from '../codec/base.js';
 

@@ -1,7 +1,7 @@
 /**
  * atproto cryptography: p256 and k256 keys, did:key / Multikey / legacy encodings, and strict
  * ECDSA-SHA256 signatures (64-byte compact, low-S). See spec:cryptography, spec:did
- * "Legacy Representation", and invariants K6, Y1–Y3, J2.
+ * "Legacy Representation".
  */
 export { KEY_TYPES, JWT_ALG, isKeyType, type KeyType } from './curves.js';
 export { checkSignatureBytes, isLowS, sha256 } from './signature.js';

@@ -1,6 +1,6 @@
 /**
  * Public keys: parsing (did:key, Multikey, legacy raw-point multibase), encoding, and signature
- * verification (invariants Y1–Y3, K6, J2).
+ * verification.
  *
  * Verification runs on node:crypto with a KeyObject built once per key (lazily) from an SPKI DER
  * assembled here, after the byte-level shape/range/low-S checks of `checkSignatureBytes`;
@@ -294,7 +294,7 @@ export function parsePublicKey(text: string): PublicKey {
 
 /**
  * Public key of a DID document verification method: `{type: 'Multikey', publicKeyMultibase}` or one
- * of the legacy types (Y2). Anything else throws invalid 'InvalidPublicKey'.
+ * of the legacy types. Anything else throws invalid 'InvalidPublicKey'.
  */
 export function publicKeyFromVerificationMethod(vm: unknown): PublicKey {
   if (typeof vm !== 'object' || vm === null || Array.isArray(vm)) {

@@ -1,6 +1,6 @@
 /**
  * Typed `com.atproto.sync.subscribeRepos` events (spec:sync "Repository Event Stream"; lexicon
- * `com.atproto.sync.subscribeRepos`; invariants §2.B–2.C, F6, F10, F15, E9, E11, E16, E17, E24).
+ * `com.atproto.sync.subscribeRepos`).
  *
  * `parseEvent` checks types and the hard limits, and throws {@link EventError} (carrying `seq` and
  * the DID when they could be read) for an event that cannot be used: a missing or mistyped
@@ -334,7 +334,7 @@ export function parseEvent(type: FirehoseEventType, body: CborMap): FirehoseEven
 }
 
 // =============================================================================================
-// Op shapes (F15, E16, E17)
+// Op shapes
 
 /** `collection/rkey` → parts, or a reason. With `validate: false` only the generic MST key rules apply. */
 export function splitRepoPath(path: string, validate = true): { collection: string; rkey: string } | { problem: string } {

@@ -1,5 +1,5 @@
 /**
- * Event-stream frames (spec:event-stream "Framing"; invariants F2–F4, E1–E6, E10).
+ * Event-stream frames (spec:event-stream "Framing").
  *
  * A binary WebSocket message is exactly two concatenated DRISL objects: a header `{op, t?}` and a
  * payload. Anything else — a text message, a missing payload, a third object or trailing bytes,

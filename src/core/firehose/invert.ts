@@ -1,5 +1,5 @@
 /**
- * Sync 1.1 operation inversion (invariants F18–F19; Go `atproto/repo/operation.go InvertOp`).
+ * Sync 1.1 operation inversion.
  *
  * Undoing a commit's ops on the partial tree its `blocks` carry must give back the previous MST
  * root (`prevData`). The result does not depend on the order of the ops (the TS reference tests

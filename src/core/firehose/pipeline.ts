@@ -3,13 +3,13 @@
  * `firehose replay` (frames from a recording): decode → parse → filter → verify → plain output
  * objects. Same frames in, same outputs out.
  *
- * - Per-account state `{rev, data}` is updated only after a verified `#commit` (F20) or `#sync`
+ * - Per-account state `{rev, data}` is updated only after a verified `#commit` or `#sync`
  *   (F23: the declared state is adopted). A commit that is internally valid but does not continue
  *   the chain (missed events: E20) is reported, and the account's state restarts from it, so one
  *   gap does not make every later commit fail.
  * - Signing keys are resolved once per DID and cached; an `#identity` event marks the DID's key
  *   stale (re-resolved on next use, bypassing caches), and a failed signature check re-resolves it
- *   once and verifies again (K8, D9) — at most once per `refreshAfterFailureMs` per DID.
+ *   once and verifies again — at most once per `refreshAfterFailureMs` per DID.
  * - Filters: `dids`; `events` (commit, sync, identity, account, info); `collections` — a commit
  *   is kept when any op touches a listed collection (`app.bsky.feed.*` matches a prefix), and
  *   with `ops` only the matching ops are emitted. With `collections` and no `events`, only

@@ -1,18 +1,18 @@
 /**
- * Verification of `#commit` and `#sync` events (invariants F10–F23, E11–E23).
+ * Verification of `#commit` and `#sync` events.
  *
- * `verifyCommitEvent` runs, in order: the size gates (F10); `tooBig`/`rebase` false and a valid
- * `time` (F12); op shapes and unique, valid paths (F15); the CAR slice, parsed strictly with every
- * block's hash checked, `roots[0] == evt.commit`, the commit block present (F11); the commit
+ * `verifyCommitEvent` runs, in order: the size gates; `tooBig`/`rebase` false and a valid
+ * `time`; op shapes and unique, valid paths; the CAR slice, parsed strictly with every
+ * block's hash checked, `roots[0] == evt.commit`, the commit block present; the commit
  * (version 3, `did == repo`, `rev == evt.rev`, not in the future, signature over the whole map
- * minus `sig`) (F12, K2–K9); the forward check of every op on the partial MST rooted at
+ * minus `sig`); the forward check of every op on the partial MST rooted at
  * `commit.data`, with each created/updated record block present, at most 1,000,000 bytes and a
- * DRISL map with a `$type` (F16, F17); the inversion of the ops on a copy of the tree, whose root
- * must equal `prevData` (F18, F19); then, when the account's state is known, the chain: `rev`
- * newer than the stored rev and `prevData` equal to the stored `data` (F14, F19).
+ * DRISL map with a `$type`; the inversion of the ops on a copy of the tree, whose root
+ * must equal `prevData`; then, when the account's state is known, the chain: `rev`
+ * newer than the stored rev and `prevData` equal to the stored `data`.
  *
  * Nothing throws for bad input: every failure is a short reason naming what failed. `ok` means
- * every check passed; `newState` is then the account's state after this commit (F20). `ops` are
+ * every check passed; `newState` is then the account's state after this commit. `ops` are
  * returned whatever the outcome, but only trust them (and their records) when `ok` is true.
  */
 import { readCarBytes } from '../codec/car.js';
@@ -72,7 +72,7 @@ export interface EventVerifyResult {
   chain: ChainStatus;
   /**
    * `invalid`: the commit did not verify under `key` — the caller should re-resolve the account's
-   * key once, bypassing caches, and verify again (K8). `unchecked`: the commit could not be read.
+   * key once, bypassing caches, and verify again. `unchecked`: the commit could not be read.
    */
   signature: 'valid' | 'invalid' | 'unchecked';
   /** The account's state after this event; set only when `ok`. */
@@ -88,7 +88,7 @@ export interface CommitVerifyResult extends EventVerifyResult {
 export interface SyncVerifyResult extends EventVerifyResult {
   /**
    * The event declares a state different from the stored one (or there is none): the account
-   * must be re-synchronised from a full `getRepo` (F23).
+   * must be re-synchronised from a full `getRepo`.
    */
   resync: boolean;
 }
@@ -226,7 +226,7 @@ export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): C
     return out;
   };
 
-  // F10, F12: gates on the event itself.
+  // gates on the event itself.
   if (evt.blocks.length > MAX_COMMIT_BLOCKS_BYTES) reasons.push(`blocks is ${evt.blocks.length} bytes, over the ${MAX_COMMIT_BLOCKS_BYTES}-byte limit`);
   if (evt.ops.length > MAX_COMMIT_OPS) reasons.push(`${evt.ops.length} ops, over the limit of ${MAX_COMMIT_OPS}`);
   if (evt.tooBig) reasons.push('tooBig is true (deprecated; must be false)');
@@ -235,23 +235,23 @@ export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): C
   if (timeProblem !== null) reasons.push(`time "${evt.time.slice(0, 64)}" is not a valid datetime: ${timeProblem}`);
   if (reasons.length > 0) return result('unknown');
 
-  // F15: op shapes.
+  // op shapes.
   const shapes = checkCommitOps(evt.ops, { validatePaths, strict });
   reasons.push(...shapes.problems);
   warnings.push(...shapes.warnings);
   const opsUsable = shapes.problems.length === 0;
 
-  // F11: the CAR slice.
+  // the CAR slice.
   const slice = readSlice(evt.blocks, MAX_COMMIT_BLOCKS_BYTES, reasons);
   if (slice === null) return result('unknown');
   if (!slice.root.equals(evt.commit)) reasons.push(`CAR root ${slice.root.toString()} != commit ${evt.commit.toString()}`);
 
-  // F12: the commit.
+  // the commit.
   const checked = checkCommit(slice, evt.commit, { did: evt.repo, rev: evt.rev, didField: 'repo' }, opts, reasons, warnings);
   if (checked === null) return result('unknown');
   const data = checked.commit.data;
 
-  // F16, F17: forward check of every op against the new tree, and the records.
+  // Forward check of every op against the new tree, and the records.
   const tree = MutableMst.load(slice.blocks, data);
   if (opsUsable) {
     for (let i = 0; i < evt.ops.length; i++) {
@@ -293,7 +293,7 @@ export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): C
     }
   }
 
-  // F18, F19: inversion → prevData.
+  // inversion → prevData.
   if (opsUsable) {
     if (evt.prevData === null) {
       if (evt.since === null && opts.state === undefined) {
@@ -312,7 +312,7 @@ export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): C
     }
   }
 
-  // F14, F19: the chain.
+  // the chain.
   let chain: ChainStatus = 'unknown';
   const state = opts.state;
   if (state !== undefined) {
@@ -335,7 +335,7 @@ export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): C
   return result(chain, checked);
 }
 
-/** Verify a `#sync` event: the CAR holds the signed commit; did/rev match; signature (F22, F23). */
+/** Verify a `#sync` event: the CAR holds the signed commit; did/rev match; signature. */
 export function verifySyncEvent(evt: SyncEvent, opts: Omit<VerifyEventOptions, 'validatePaths'>): SyncVerifyResult {
   const reasons: string[] = [];
   const warnings: string[] = [...evt.warnings];

@@ -1,5 +1,5 @@
 /**
- * In-memory TTL cache for identity look-ups (invariants J5).
+ * In-memory TTL cache for identity look-ups.
  *
  * Successes live `ttlMs`; definitive failures (not found / invalid) live `errorTtlMs`
  * (short, default min(ttlMs, 30 s)); transient failures (network, timeouts) are never stored.

@@ -1,6 +1,5 @@
 /**
- * DID resolution: did:plc through the PLC directory, did:web through /.well-known/did.json
- * (invariants I1–I3, J1, N1–N3).
+ * DID resolution: did:plc through the PLC directory, did:web through /.well-known/did.json.
  */
 import { AtcliError, invalid, notFound, runtime, usage } from '../errors.js';
 import { httpRequest } from '../net/http.js';

@@ -1,5 +1,5 @@
 /**
- * DNS TXT look-ups for `_atproto.<handle>` (invariants H4) with a hard deadline.
+ * DNS TXT look-ups for `_atproto.<handle>` with a hard deadline.
  */
 import { Resolver } from 'node:dns/promises';
 import { usage } from '../errors.js';

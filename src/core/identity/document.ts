@@ -1,5 +1,5 @@
 /**
- * Extract the atproto view of a DID document (spec:did "DID Documents"; invariants J1–J4).
+ * Extract the atproto view of a DID document (spec:did "DID Documents").
  *
  * Only the document `id` is fatal. Every other entry is looked at defensively: a malformed
  * unrelated entry is skipped (never throws), a malformed atproto entry is skipped with a warning.
@@ -105,7 +105,7 @@ function verificationKeyOf(did: string, vms: unknown[], fragment: string, warnin
 /**
  * Check a PDS `serviceEndpoint`: a string `https://host[:port]` (optionally with a lone trailing
  * `/`) naming a public host; in dev mode also http:// and loopback or private addresses. The URL
- * policy (net/url-policy.ts) judges the text as written, before anything parses it (N1). Returns
+ * policy (net/url-policy.ts) judges the text as written, before anything parses it. Returns
  * the normalized URL or the reason.
  */
 export function checkPdsEndpoint(endpoint: unknown, opts: ParseDidDocumentOptions = {}): { url: string } | { reason: string } {
@@ -146,7 +146,7 @@ function serviceEndpointOf(
 
 /**
  * The atproto fields of a DID document. Throws only when the document is not an object or
- * its `id` is not exactly `did` (J1); everything else becomes a warning.
+ * its `id` is not exactly `did`; everything else becomes a warning.
  */
 export function parseDidDocument(did: string, doc: unknown, opts: ParseDidDocumentOptions = {}): ParsedDidDocument {
   checkDocumentId(did, doc);

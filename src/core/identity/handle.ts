@@ -1,12 +1,12 @@
 /**
- * Handle → DID resolution (spec:handle "Handle Resolution"; invariants H2–H6, N1–N3).
+ * Handle → DID resolution (spec:handle "Handle Resolution").
  *
  * DNS TXT `_atproto.<handle>` and HTTPS `/.well-known/atproto-did` run in parallel; DNS wins
  * when they disagree. The XRPC resolver (com.atproto.identity.resolveHandle on a configured
  * service) is asked when both fail, or first with `handleResolverFirst`.
  *
  * This establishes handle → DID only. Callers must still check the DID document claims the
- * handle (H7) — `resolveIdentity` does.
+ * handle — `resolveIdentity` does.
  */
 import { AtcliError, invalid, notFound, runtime, usage } from '../errors.js';
 import { httpRequest } from '../net/http.js';
@@ -17,12 +17,12 @@ import { checkDnsServers, lookupTxt } from './dns.js';
 import type { HandleAttempt, HandleMethod, HandleResolution, IdentityConfig } from './types.js';
 import { errorMessage, isDidSyntax, quote } from './util.js';
 
-/** Go's limit for the well-known body (H5). */
+/** Go's limit for the well-known body. */
 export const WELL_KNOWN_MAX_BYTES = 2048;
-/** [P] redirect hops followed for the well-known (H5). */
+/** [P] redirect hops followed for the well-known. */
 export const WELL_KNOWN_MAX_REDIRECTS = 3;
 export const DEFAULT_DNS_TIMEOUT_MS = 3000;
-/** len('_atproto.' + handle) must stay ≤ 253 (H3). */
+/** len('_atproto.' + handle) must stay ≤ 253. */
 const DNS_MAX_HANDLE_LENGTH = 244;
 /** Cap of the XRPC resolveHandle response. */
 const XRPC_MAX_BYTES = 16 * 1024;
@@ -38,7 +38,7 @@ type Outcome =
 
 /**
  * Validate (before lower-casing, H2) and normalize a handle, and refuse the ones that must not
- * be resolved (H3): reserved TLDs, `handle.invalid`, `.test` outside dev mode.
+ * be resolved: reserved TLDs, `handle.invalid`, `.test` outside dev mode.
  */
 export function checkHandleForResolution(input: string, opts: { dev?: boolean } = {}): string {
   const handle = normalizeHandle(input);
@@ -52,7 +52,7 @@ export function checkHandleForResolution(input: string, opts: { dev?: boolean } 
   return handle;
 }
 
-// ---- DNS TXT (H4) ----------------------------------------------------------------------------
+// ---- DNS TXT ----------------------------------------------------------------------------
 
 async function viaDns(config: IdentityConfig, handle: string): Promise<Outcome> {
   if (handle.length > DNS_MAX_HANDLE_LENGTH) {
@@ -88,7 +88,7 @@ async function viaDns(config: IdentityConfig, handle: string): Promise<Outcome> 
   return { ok: false, transient: false, detail: `${name} has no did= TXT record` };
 }
 
-// ---- HTTPS well-known (H5) -------------------------------------------------------------------
+// ---- HTTPS well-known -------------------------------------------------------------------
 
 /** In dev mode, `.test` handles are looked up over http:// (the http layer may route them with connectTo). */
 export function wellKnownUrl(handle: string, dev: boolean): string {
@@ -217,7 +217,7 @@ export async function lookupHandleMethods(config: IdentityConfig, input: string)
   return { handle, dns: lookupOf('dns', dns), https: lookupOf('https', https) };
 }
 
-// ---- orchestration (H6) ----------------------------------------------------------------------
+// ---- orchestration ----------------------------------------------------------------------
 
 function attempt(method: HandleMethod, o: Outcome): HandleAttempt {
   return { method, ok: o.ok, detail: o.detail };

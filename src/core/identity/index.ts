@@ -1,5 +1,5 @@
 /**
- * Identity: handle ⇄ DID resolution, DID documents, caching (invariants §4).
+ * Identity: handle ⇄ DID resolution, DID documents, caching.
  */
 export type {
   AtprotoIdentity,

@@ -1,5 +1,5 @@
 /**
- * Full identity resolution with the bi-directional handle check (invariants H7, N4).
+ * Full identity resolution with the bi-directional handle check.
  */
 import { AtcliError, usage } from '../errors.js';
 import { INVALID_HANDLE, parseAtUri } from '../syntax/index.js';
@@ -37,8 +37,8 @@ export function parseIdentifierInput(input: string): { did: string } | { handle:
 }
 
 /**
- * Resolve a handle, DID, or at:// URI to a checked identity: DID document fetched and checked
- * (J1), signing key and PDS extracted (J2, J3), and the handle verified both ways (H7). The
+ * Resolve a handle, DID, or at:// URI to a checked identity: DID document fetched and checked,
+ * signing key and PDS extracted, and the handle verified both ways. The
  * returned `handle` is 'handle.invalid' unless the DID document claims the handle and the
  * handle resolves back to the same DID.
  */

@@ -4,12 +4,12 @@
 import { AtcliError } from '../errors.js';
 import { checkDid, checkHandle } from '../syntax/index.js';
 
-/** True when `s` is syntactically a handle (H1); no TLD policy. */
+/** True when `s` is syntactically a handle; no TLD policy. */
 export function isHandleSyntax(s: string): boolean {
   return checkHandle(s) === null;
 }
 
-/** True when `s` is syntactically a DID (I1). */
+/** True when `s` is syntactically a DID. */
 export function isDidSyntax(s: string): boolean {
   return checkDid(s) === null;
 }

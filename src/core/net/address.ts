@@ -1,5 +1,5 @@
 /**
- * IP address classification for the SSRF rules (invariants §4.D N1).
+ * IP address classification for the SSRF rules.
  * Pure functions, no I/O.
  */
 import { isIP } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * The single HTTP primitive of atcli (DESIGN "Conventions: Network", invariants §4.D N1–N3).
+ * The single HTTP primitive of atcli (the rules: docs/network-policy.md).
  *
  * - undici `request` on our own `Agent`s (never global fetch);
  * - a deadline on every request; bodies read as streams and cut off at `maxBytes`; a streamed

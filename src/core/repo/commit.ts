@@ -1,5 +1,5 @@
 /**
- * Repository commit objects (spec:repository "Commit Objects"; invariants K1–K9).
+ * Repository commit objects (spec:repository "Commit Objects").
  *
  * The signature is checked over the DAG-CBOR encoding of the *decoded map minus `sig`* — every
  * field, not only the known ones — so a third party cannot add a field to a signed commit and

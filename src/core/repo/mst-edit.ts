@@ -1,13 +1,13 @@
 /**
- * A mutable Merkle Search Tree over a *partial* block set, for sync 1.1 inversion (invariants
- * F16–F19) and for building covering proofs.
+ * A mutable Merkle Search Tree over a *partial* block set, for sync 1.1 inversion and for
+ * building covering proofs.
  *
  * Nodes are loaded lazily from a `Map<cidKey, bytes>` the first time an operation touches them.
  * A node that is needed but absent throws {@link IncompleteProofError} naming its CID (a proof
  * never fetches anything). Every loaded node is checked strictly: canonical DRISL, exact node
- * shape and maximal prefix compression (`parseMstNode`), every key at the node's layer (M5/M6),
- * keys inside the bounds its parent gives it (M7), no empty leaf below the root and no
- * pointer-only root (M8), no subtree link on layer 0, and at most `maxNodeEntries` entries (M11).
+ * shape and maximal prefix compression (`parseMstNode`), every key at the node's layer,
+ * keys inside the bounds its parent gives it, no empty leaf below the root and no
+ * pointer-only root, no subtree link on layer 0, and at most `maxNodeEntries` entries.
  * Violations throw {@link InvalidMstError}. The block map must hold blocks whose hashes were
  * already checked (as `readCarBytes` does).
  *
@@ -47,7 +47,7 @@ export class IncompleteProofError extends AtcliError {
   }
 }
 
-/** A node in the block set breaks an MST rule (M1–M8, M11). */
+/** A node in the block set breaks an MST rule. */
 export class InvalidMstError extends AtcliError {
   readonly cid: Cid | null;
   constructor(cid: Cid | null, problem: string) {

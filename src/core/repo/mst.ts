@@ -103,7 +103,7 @@ function nodeLink(v: CborValue, what: string): Cid | null {
 /**
  * Parses a decoded MST node strictly (M1–M4 at node level): exact fields, blessed child links,
  * maximal prefix compression, keys non-empty, ≤ 1024 bytes, strictly increasing. The layer and
- * cross-node rules (M5–M8) need the tree and are checked by the walker.
+ * cross-node rules need the tree and are checked by the walker.
  */
 export function parseMstNode(value: CborValue): ParsedMstNode {
   if (!isMap(value)) fail('MST node is not a map');

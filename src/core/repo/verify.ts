@@ -1,5 +1,5 @@
 /**
- * Full self-authentication of a repository CAR, streaming (invariants §1: R*, C*, K*, M*, D*).
+ * Full self-authentication of a repository CAR, streaming.
  *
  * One pass over the CAR hashes every block against its CID and decodes it strictly. Only what the
  * tree check needs is kept: the bytes of blocks shaped like MST nodes, and an index of record
@@ -82,7 +82,7 @@ export interface RepoVerifyReport {
 }
 
 export interface RepoVerifyOptions {
-  /** The DID the repository must belong to (K3). */
+  /** The DID the repository must belong to. */
   expectedDid?: string;
   /** The only key the commit may be signed with (nothing is looked up). */
   key?: PublicKey;

@@ -1,5 +1,5 @@
 /**
- * DIDs (spec: did; invariants I1, I2). Generic syntax is method-agnostic; did:plc and
+ * DIDs (spec: did). Generic syntax is method-agnostic; did:plc and
  * did:web have their own stricter checks.
  */
 import { usage } from '../errors.js';

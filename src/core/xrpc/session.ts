@@ -1,6 +1,5 @@
 /**
- * Legacy (password / app-password) session auth for XRPC (spec:xrpc "Authentication";
- * ux §2.8 "Credentials and sessions").
+ * Legacy (password / app-password) session auth for XRPC (spec:xrpc "Authentication").
  *
  * Refresh tokens rotate: `refreshSession` revokes the token it was called with. Two atcli processes
  * refreshing the same stored session must therefore not race — the refresh happens under an exclusive

@@ -1,4 +1,4 @@
-// Typed event parsing (invariants §2.B–2.C, F6, F10, F15; catalogue E9, E11, E16, E17, E23, E24).
+// Typed event parsing.
 import { describe, expect, it } from 'vitest';
 import { cidForCbor, encodeCbor, type CborMap } from '../../../src/core/codec/index.js';
 import {

@@ -1,4 +1,4 @@
-// Frame decoding (invariants F2–F4; catalogue E1–E7, E10).
+// Frame decoding.
 import { describe, expect, it } from 'vitest';
 import { encodeCbor } from '../../../src/core/codec/index.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameError, decodeFrame, type FrameErrorReason } from '../../../src/core/firehose/index.js';

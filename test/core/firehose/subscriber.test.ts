@@ -1,4 +1,4 @@
-// The subscriber against a loopback test relay (invariants F1–F8, E1–E3, E7, E8, E10): URL
+// The subscriber against a loopback test relay: URL
 // mapping, cursor semantics (drop seq ≤ last processed), reconnects with no gap and no duplicate,
 // error frames, invalid frames handed over and skipped, back-pressure with a bounded queue, the
 // cursor file, and stopping on an AbortSignal.

@@ -1,6 +1,6 @@
 /**
- * Inputs that must be refused before any network use: did:web SSRF tricks (H10–H12),
- * bad handles (I1–I3), bad DIDs. A local DNS server and HTTP server count what reaches them.
+ * Inputs that must be refused before any network use: did:web SSRF tricks,
+ * bad handles, bad DIDs. A local DNS server and HTTP server count what reaches them.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AtcliError } from '../../../src/core/errors.js';

@@ -1,5 +1,5 @@
 /**
- * resolveIdentity: handle → DID → document → bi-directional check (H7, I10), against a local
+ * resolveIdentity: handle → DID → document → bi-directional check, against a local
  * DNS server, well-known host and PLC directory.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

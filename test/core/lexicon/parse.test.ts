@@ -10,7 +10,7 @@ function problems(json: unknown): SchemaIssue[] {
 const record = (extra: Record<string, unknown> = {}, props: Record<string, unknown> = {}): Record<string, unknown> =>
   doc({ main: { type: 'record', key: 'tid', record: { type: 'object', properties: props }, ...extra } });
 
-describe('parseLexiconDocument: file shape (invariants L1–L5)', () => {
+describe('parseLexiconDocument: file shape', () => {
   it.each([
     ['L1 lexicon: 2', { lexicon: 2, id: 'com.example.thing', defs: { t: { type: 'token' } } }, 'lexicon-version', 'lexicon'],
     ['L1 lexicon missing', { id: 'com.example.thing', defs: { t: { type: 'token' } } }, 'lexicon-version', 'lexicon'],
