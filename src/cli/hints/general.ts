@@ -4,6 +4,7 @@ import type { HintTable } from './index.js';
 export const GENERAL_HINTS: HintTable = {
   NotLoggedIn: 'log in with "atcli account login", or set ATCLI_IDENTIFIER and ATCLI_PASSWORD',
   HandleNotFound: 'check the spelling; "atcli resolve <handle> -v" shows each method tried',
+  AmbiguousKeyType: "say which curve with --type k256 or --type p256 (the DID document's verification method type tells)",
   DidNotFound: 'check the DID; for a local directory pass --plc <url>',
   HostNotFound: 'check the host name and your network; with a local test network pass --dev and --connect-to',
   ConnectionRefused: 'is the server running? with a local server pass --dev',

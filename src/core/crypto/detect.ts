@@ -27,7 +27,7 @@ export function parseAnyPublicKey(text: string, opts: { type?: KeyType } = {}): 
     if (found.length === 1) return { key: found[0] as PublicKey, form: 'legacy' };
     if (found.length === 2) {
       throw usage('AmbiguousKeyType', 'this looks like a legacy raw-point key, and the point is valid on both k256 and p256', {
-        hint: 'say which curve with --type k256 or --type p256 (the DID document\'s verification method type tells)',
+        hint: "name the curve, k256 or p256 (the DID document's verification method type tells)",
       });
     }
     throw err;
