@@ -2,6 +2,10 @@
  * The one error type core throws. `kind` decides the exit code; `code` is a stable
  * PascalCase name for scripts (remote XRPC error names pass through in details).
  */
+import type { ErrorCode } from './error-codes.js';
+
+export type { ErrorCode, LocalErrorCode, RemoteErrorName } from './error-codes.js';
+
 export type ErrorKind = 'runtime' | 'usage' | 'invalid' | 'notFound' | 'auth' | 'interrupted';
 
 export const EXIT_CODES: Record<ErrorKind, number> = {
@@ -21,11 +25,11 @@ export interface AtcliErrorOptions {
 
 export class AtcliError extends Error {
   readonly kind: ErrorKind;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(kind: ErrorKind, code: string, message: string, options: AtcliErrorOptions = {}) {
+  constructor(kind: ErrorKind, code: ErrorCode, message: string, options: AtcliErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AtcliError';
     this.kind = kind;
@@ -40,27 +44,27 @@ export class AtcliError extends Error {
 }
 
 /** Data was checked and is invalid (exit 3). */
-export function invalid(code: string, message: string, options?: AtcliErrorOptions): AtcliError {
+export function invalid(code: ErrorCode, message: string, options?: AtcliErrorOptions): AtcliError {
   return new AtcliError('invalid', code, message, options);
 }
 
 /** Bad command-line input (exit 2). */
-export function usage(code: string, message: string, options?: AtcliErrorOptions): AtcliError {
+export function usage(code: ErrorCode, message: string, options?: AtcliErrorOptions): AtcliError {
   return new AtcliError('usage', code, message, options);
 }
 
 /** Network, I/O or server failure (exit 1). */
-export function runtime(code: string, message: string, options?: AtcliErrorOptions): AtcliError {
+export function runtime(code: ErrorCode, message: string, options?: AtcliErrorOptions): AtcliError {
   return new AtcliError('runtime', code, message, options);
 }
 
 /** Something that should exist does not (exit 4). */
-export function notFound(code: string, message: string, options?: AtcliErrorOptions): AtcliError {
+export function notFound(code: ErrorCode, message: string, options?: AtcliErrorOptions): AtcliError {
   return new AtcliError('notFound', code, message, options);
 }
 
 /** Authentication missing or refused (exit 5). */
-export function authError(code: string, message: string, options?: AtcliErrorOptions): AtcliError {
+export function authError(code: ErrorCode, message: string, options?: AtcliErrorOptions): AtcliError {
   return new AtcliError('auth', code, message, options);
 }
 

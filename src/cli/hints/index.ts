@@ -2,7 +2,7 @@
 // protocol terms; these tables add the flags and commands that fix it. Each area of commands keeps
 // its own table, consulted only for its own commands (the first word of the command path), then
 // the network and general tables; a function receives the error and the command path.
-import { AtcliError } from '../../core/errors.js';
+import { AtcliError, type LocalErrorCode } from '../../core/errors.js';
 import { ACCOUNT_HINTS } from './account.js';
 import { BLOB_HINTS } from './blob.js';
 import { GENERAL_HINTS } from './general.js';
@@ -14,7 +14,9 @@ import { REPO_HINTS } from './repo.js';
 import { XRPC_HINTS } from './xrpc.js';
 
 export type Hint = string | ((err: AtcliError, path: string) => string | undefined);
-export type HintTable = Readonly<Record<string, Hint>>;
+/** Error names servers send that the tables give hints for (they pass through as codes). */
+type HintedServerError = 'AuthMissing';
+export type HintTable = Readonly<Partial<Record<LocalErrorCode | HintedServerError, Hint>>>;
 
 /** Command group (first word of the path) → its table. */
 const AREAS: Readonly<Record<string, HintTable>> = {
@@ -44,7 +46,7 @@ export function withCompleteHint(err: AtcliError, hint: string): AtcliError {
 }
 
 function lookUp(table: HintTable | undefined, err: AtcliError, path: string): string | undefined {
-  const hint = table?.[err.code];
+  const hint = table?.[err.code as LocalErrorCode];
   return typeof hint === 'function' ? hint(err, path) : hint;
 }
 

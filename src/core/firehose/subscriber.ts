@@ -31,7 +31,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, WebSocket } from 'undici';
 import { decodeCborPrefix } from '../codec/cbor.js';
-import { isAtcliError, runtime, usage, type AtcliError } from '../errors.js';
+import { isAtcliError, runtime, usage, type AtcliError, type ErrorCode } from '../errors.js';
 import { webSocketDispatcher, type HttpConfig } from '../net/http.js';
 import { checkServiceUrl } from '../net/url-policy.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
@@ -302,7 +302,7 @@ export interface StreamProtocol<F> {
    */
   inclusive?: boolean;
   /** The error (runtime) when the first connection cannot be opened. */
-  unreachable: { code: string; hint: string };
+  unreachable: { code: ErrorCode; hint: string };
 }
 
 type Ending =

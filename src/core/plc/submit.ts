@@ -4,7 +4,7 @@
  * a rotation key authorised for `prev`, `prev` being the head (or a permitted recovery), the full
  * replay with the operation appended, and the lock-out rule. See docs/plc-operations.md.
  */
-import { AtcliError, invalid, isAtcliError, runtime, usage } from '../errors.js';
+import { AtcliError, invalid, isAtcliError, runtime, usage, type ErrorCode } from '../errors.js';
 import { authorityForPrev, checkNextOperation, verifyAuditLog, type AuditLogVerification } from './audit.js';
 import type { PlcDirectoryClient } from './directory.js';
 import { redactSecrets } from './keys.js';
@@ -23,7 +23,7 @@ import { lockoutProblem } from './validate.js';
 import { capList } from '../util/capped-list.js';
 
 /** An exit-3 refusal: the operation was checked and is not sent. Messages never carry private keys. */
-export function refusal(code: string, message: string, problems: readonly string[] = [], hint?: string): AtcliError {
+export function refusal(code: ErrorCode, message: string, problems: readonly string[] = [], hint?: string): AtcliError {
   const listed = capList(problems);
   const list = listed.items.map(redactSecrets);
   const count = problems.length;

@@ -1,7 +1,7 @@
 /**
  * XRPC error responses → AtcliError (spec:xrpc "Error Responses": `{error, message}`).
  */
-import { AtcliError, type ErrorKind } from '../errors.js';
+import { AtcliError, type ErrorCode, type ErrorKind, type LocalErrorCode, type RemoteErrorName } from '../errors.js';
 
 const AUTH_ERRORS = new Set([
   'AuthRequired',
@@ -25,7 +25,7 @@ const NOT_FOUND_ERRORS = new Set([
   'ProfileNotFound',
 ]);
 
-const STATUS_CODES: Record<number, string> = {
+const STATUS_CODES: Record<number, LocalErrorCode> = {
   400: 'BadRequest',
   401: 'AuthRequired',
   403: 'Forbidden',
@@ -91,8 +91,8 @@ export function classify(status: number, xrpcError: string | undefined, message:
   return 'runtime';
 }
 
-function codeFor(status: number, xrpcError: string | undefined): string {
-  if (xrpcError !== undefined && isErrorName(xrpcError)) return xrpcError;
+function codeFor(status: number, xrpcError: string | undefined): ErrorCode {
+  if (xrpcError !== undefined && isErrorName(xrpcError)) return xrpcError as RemoteErrorName;
   return STATUS_CODES[status] ?? (status >= 500 ? 'ServerError' : 'HttpError');
 }
 

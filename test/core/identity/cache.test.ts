@@ -40,7 +40,7 @@ describe('MemoryIdentityCache', () => {
     const cache = new MemoryIdentityCache(60_000);
     cache.setDid(DID, { ok: false, error: runtime('NetworkError', 'boom') });
     expect(cache.getDid(DID)).toBeUndefined();
-    cache.setHandle('a.example.com', { ok: false, error: usage('X', 'y') });
+    cache.setHandle('a.example.com', { ok: false, error: usage('InvalidHandle', 'y') });
     expect(cache.getHandle('a.example.com')).toMatchObject({ ok: false });
   });
 

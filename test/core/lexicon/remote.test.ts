@@ -84,7 +84,7 @@ describe('validateRepository', () => {
 
   it('a repository whose signature could not be checked is unchecked, not valid or invalid; its records are still validated', async () => {
     const good = buildRepo({ records: records.slice(0, 3) });
-    const noKey = { resolveKey: async (): Promise<undefined> => { throw runtime('HostNotFound', 'could not resolve the DID: host not found'); } };
+    const noKey = { resolveKey: async (): Promise<undefined> => { throw runtime('NetworkError', 'could not resolve the DID: host not found'); } };
     const report = await validateRepository(chunks(good.car), { schemas: await finder(), verify: noKey });
     expect(report).toMatchObject({ status: 'unchecked', recordsValidated: true, totals: { records: 3, valid: 3 } });
     expect(report.repository).toMatchObject({ status: 'unchecked', valid: false });

@@ -7,7 +7,7 @@
  *   invite and phone rules can be met;
  * - what the identity update will keep and replace (the old host's own rotation keys).
  */
-import { AtcliError, authError, runtime, usage } from '../../errors.js';
+import { AtcliError, authError, runtime, usage, type ErrorCode } from '../../errors.js';
 import { parseDidDocument, resolveDid } from '../../identity/index.js';
 import { PlcDirectoryClient } from '../../plc/directory.js';
 import { verifyAuditLog, type OperationData } from '../../plc/index.js';
@@ -33,7 +33,7 @@ export interface PreflightCheck {
   /** A warning does not stop the migration. */
   level?: 'warning';
   /** A failed check: the error code and what to do about it. */
-  code?: string;
+  code?: ErrorCode;
   hint?: string;
 }
 
