@@ -24,4 +24,5 @@ export {
   type PrivateKey,
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
+export { enableFastK256, fastK256Enabled } from './fast-k256.js';
 export { parsePrivateKeyText } from './key-text.js';

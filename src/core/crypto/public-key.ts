@@ -19,6 +19,7 @@ import {
   isPrivateKeyCodec,
   readVarint,
 } from './encoding.js';
+import { verifyK256Fast } from './fast-k256.js';
 import { checkSignatureBytes } from './signature.js';
 
 export interface PublicKey {
@@ -74,6 +75,11 @@ class EcPublicKey implements PublicKey {
   /** A copy of the 65-byte uncompressed point (0x04 ‖ x ‖ y). */
   uncompressed(): Uint8Array {
     return this.#uncompressed.slice();
+  }
+
+  /** The uncompressed point itself (no copy), for verification inside this module. */
+  get point(): Uint8Array {
+    return this.#uncompressed;
   }
 
   get jwtAlg(): 'ES256K' | 'ES256' {
@@ -325,16 +331,20 @@ function concrete(publicKey: PublicKey): EcPublicKey {
 
 /**
  * Verify an atproto ECDSA signature over SHA-256(message): shape/range/low-S checks, then
- * node:crypto. Never throws for bad signatures; the reason says what was wrong.
+ * node:crypto (or libsecp256k1 for k256 once `enableFastK256` loaded it). Never throws for bad
+ * signatures; the reason says what was wrong.
  */
 export function verifySignature(publicKey: PublicKey, message: Uint8Array, sig: Uint8Array): VerifyResult {
   const reason = checkSignatureBytes(sig, publicKey.type);
   if (reason !== null) return { ok: false, reason };
-  let ok: boolean;
-  try {
-    ok = nodeVerify('sha256', message, { key: concrete(publicKey).keyObject(), dsaEncoding: 'ieee-p1363' }, sig);
-  } catch {
-    ok = false;
+  const key = concrete(publicKey);
+  let ok = publicKey.type === 'k256' ? verifyK256Fast(key.point, message, sig) : undefined;
+  if (ok === undefined) {
+    try {
+      ok = nodeVerify('sha256', message, { key: key.keyObject(), dsaEncoding: 'ieee-p1363' }, sig);
+    } catch {
+      ok = false;
+    }
   }
   return ok ? VERIFY_OK : { ok: false, reason: 'signature does not match the message and public key' };
 }
