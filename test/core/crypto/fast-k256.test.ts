@@ -49,7 +49,7 @@ describe('fast k256 verification', () => {
       if (!r.ok) expect(r.reason).toMatch(/high-S/);
       expect(verifySignature(parseDidKey(other.publicKey.did()), message, sig).ok).toBe(false);
       const tampered = message.slice();
-      tampered[0] ^= 1;
+      tampered[0] = (tampered[0] as number) ^ 1;
       expect(verifySignature(pub, tampered, sig).ok).toBe(false);
     }
   });

@@ -35,6 +35,8 @@ export interface TestRelayOptions {
   exclusiveCursor?: boolean;
   /** The document served at /.well-known/did.json (404 while undefined). */
   didDocument?: unknown;
+  /** Answer the next upgrade requests with these HTTP responses instead (one per request). */
+  refuse?: Array<{ status: number; headers?: Record<string, string>; body?: string }>;
 }
 
 export interface RelayConnection {
@@ -74,6 +76,10 @@ export function errorFrame(error: string, message?: string): Uint8Array {
 
 export class TestRelay {
   readonly connections: RelayConnection[] = [];
+  /** Upgrade requests answered with a refusal. */
+  refusals = 0;
+  /** Times a write had to wait for the client to read (TCP back-pressure). */
+  waitedForDrain = 0;
   entries: RelayEntry[];
   didDocument: unknown;
   private readonly server: Server;
@@ -152,6 +158,14 @@ export class TestRelay {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://localhost');
     const key = req.headers['sec-websocket-key'];
+    const refusal = this.options.refuse?.shift();
+    if (refusal !== undefined) {
+      this.refusals++;
+      const body = refusal.body ?? '';
+      const headers = { 'content-length': String(Buffer.byteLength(body)), connection: 'close', ...(refusal.headers ?? {}) };
+      socket.end(`HTTP/1.1 ${refusal.status} Refused\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+      return;
+    }
     if (url.pathname !== '/xrpc/com.atproto.sync.subscribeRepos' || typeof key !== 'string') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
@@ -214,6 +228,7 @@ export class TestRelay {
         if (socket.destroyed || !isOpen()) return resolve();
         if (socket.write(buf)) resolve();
         else {
+          this.waitedForDrain++;
           const done = (): void => {
             socket.off('drain', done);
             socket.off('close', done);
