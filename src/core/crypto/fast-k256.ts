@@ -17,6 +17,7 @@ import * as nodeCrypto from 'node:crypto';
 
 interface TinySecp256k1 {
   verify(hash: Uint8Array, point: Uint8Array, signature: Uint8Array, strict?: boolean): boolean;
+  pointCompress(point: Uint8Array, compressed: boolean): Uint8Array;
 }
 
 let lib: TinySecp256k1 | null | undefined;
@@ -35,7 +36,7 @@ export function enableFastK256(resolveFrom?: string | URL): boolean {
   if (lib !== undefined) return lib !== null;
   try {
     const loaded = createRequire(resolveFrom ?? import.meta.url)(PACKAGE) as Partial<TinySecp256k1>;
-    lib = typeof loaded.verify === 'function' ? (loaded as TinySecp256k1) : null;
+    lib = typeof loaded.verify === 'function' && typeof loaded.pointCompress === 'function' ? (loaded as TinySecp256k1) : null;
   } catch {
     lib = null;
   }
@@ -63,5 +64,19 @@ export function verifyK256Fast(point: Uint8Array, message: Uint8Array, signature
     return lib.verify(digest, point, signature, true);
   } catch {
     return false;
+  }
+}
+
+/**
+ * The 65-byte uncompressed form of a 33-byte compressed k256 point (which libsecp256k1 checks is
+ * on the curve): null when it is not a valid point, undefined when the fast path is not loaded.
+ */
+export function decompressK256Fast(point: Uint8Array): Uint8Array | null | undefined {
+  if (lib === undefined || lib === null) return undefined;
+  try {
+    const out = lib.pointCompress(point, false);
+    return out.length === 65 ? out : null;
+  } catch {
+    return null;
   }
 }

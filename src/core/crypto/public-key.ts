@@ -19,7 +19,7 @@ import {
   isPrivateKeyCodec,
   readVarint,
 } from './encoding.js';
-import { verifyK256Fast } from './fast-k256.js';
+import { decompressK256Fast, verifyK256Fast } from './fast-k256.js';
 import { checkSignatureBytes } from './signature.js';
 
 export interface PublicKey {
@@ -56,15 +56,17 @@ class EcPublicKey implements PublicKey {
   readonly type: KeyType;
   readonly #curve: CurveInfo;
   readonly #compressed: Uint8Array;
-  readonly #uncompressed: Uint8Array;
+  #uncompressed: Uint8Array | undefined;
   #multikey: string | undefined;
   #keyObject: KeyObject | undefined;
 
-  constructor(curve: CurveInfo, compressed: Uint8Array, uncompressed: Uint8Array) {
+  /** Either the uncompressed point or a KeyObject (from which it is derived when asked). */
+  constructor(curve: CurveInfo, compressed: Uint8Array, uncompressed: Uint8Array | KeyObject) {
     this.type = curve.type;
     this.#curve = curve;
     this.#compressed = compressed;
-    this.#uncompressed = uncompressed;
+    if (uncompressed instanceof Uint8Array) this.#uncompressed = uncompressed;
+    else this.#keyObject = uncompressed;
   }
 
   /** A copy of the 33-byte compressed point. */
@@ -74,11 +76,19 @@ class EcPublicKey implements PublicKey {
 
   /** A copy of the 65-byte uncompressed point (0x04 ‖ x ‖ y). */
   uncompressed(): Uint8Array {
-    return this.#uncompressed.slice();
+    return this.point.slice();
   }
 
   /** The uncompressed point itself (no copy), for verification inside this module. */
   get point(): Uint8Array {
+    if (this.#uncompressed === undefined) {
+      const jwk = (this.#keyObject as KeyObject).export({ format: 'jwk' });
+      const out = new Uint8Array(65);
+      out[0] = 4;
+      out.set(Buffer.from(jwk.x ?? '', 'base64url'), 1);
+      out.set(Buffer.from(jwk.y ?? '', 'base64url'), 33);
+      this.#uncompressed = out;
+    }
     return this.#uncompressed;
   }
 
@@ -98,7 +108,7 @@ class EcPublicKey implements PublicKey {
   /** The node:crypto KeyObject for this key, built on first use. */
   keyObject(): KeyObject {
     this.#keyObject ??= createPublicKey({
-      key: Buffer.from(concatBytes(this.#curve.spkiPrefix, this.#uncompressed)),
+      key: Buffer.from(concatBytes(this.#curve.spkiPrefix, this.point)),
       format: 'der',
       type: 'spki',
     });
@@ -155,6 +165,11 @@ function keyFromPoint(curve: CurveInfo, point: Uint8Array, what: string): EcPubl
   if (point.length === 65 && prefix !== 0x04) {
     throw badKey(`${what}: an uncompressed point must start with 0x04 (got ${hexByte(prefix)})`);
   }
+  if (point.length === 33) {
+    const fast = fastKeyFromCompressed(curve, point);
+    if (fast === null) throw badKey(`${what} is not a valid ${curve.label} point (not on the curve, or a coordinate is out of range)`);
+    if (fast !== undefined) return fast;
+  }
   let compressed: Uint8Array;
   let uncompressed: Uint8Array;
   try {
@@ -167,6 +182,26 @@ function keyFromPoint(curve: CurveInfo, point: Uint8Array, what: string): EcPubl
     throw badKey(`${what} is not a valid ${curve.label} point (not on the curve, or a coordinate is out of range)`);
   }
   return new EcPublicKey(curve, compressed, uncompressed);
+}
+
+/**
+ * A compressed point decompressed (and so checked to lie on the curve) without BigInt
+ * arithmetic: k256 by libsecp256k1 once `enableFastK256` loaded it, p256 by OpenSSL (which also
+ * builds the KeyObject that verification needs). Null: not a valid point. Undefined: no fast
+ * path (noble decides).
+ */
+function fastKeyFromCompressed(curve: CurveInfo, point: Uint8Array): EcPublicKey | null | undefined {
+  if (curve.type === 'k256') {
+    const full = decompressK256Fast(point);
+    return full === undefined || full === null ? full : new EcPublicKey(curve, point.slice(), full);
+  }
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPublicKey({ key: Buffer.from(concatBytes(curve.spkiCompressedPrefix, point)), format: 'der', type: 'spki' });
+  } catch {
+    return null;
+  }
+  return new EcPublicKey(curve, point.slice(), keyObject);
 }
 
 /** Build a public key from a raw SEC1 point (33 or 65 bytes) of a known curve. */
@@ -227,8 +262,20 @@ export function parseDidKey(s: string): PublicKey {
   if (typeof s !== 'string' || !s.startsWith(DID_KEY_PREFIX)) {
     throw badKey('not a did:key (it must start with "did:key:")');
   }
-  return parseMultikeyBody(s.slice(DID_KEY_PREFIX.length), 'did:key', { allowUncompressed: false });
+  const known = parsedDidKeys.get(s);
+  if (known !== undefined) return known;
+  const key = parseMultikeyBody(s.slice(DID_KEY_PREFIX.length), 'did:key', { allowUncompressed: false });
+  if (parsedDidKeys.size >= PARSED_DID_KEYS_MAX) parsedDidKeys.clear();
+  parsedDidKeys.set(s, key);
+  return key;
 }
+
+/**
+ * Keys are immutable values: the same did:key (a PDS's rotation key in every audit log it
+ * signed, an account's key in every commit) is parsed once. Bounded.
+ */
+const parsedDidKeys = new Map<string, PublicKey>();
+const PARSED_DID_KEYS_MAX = 4096;
 
 /** Parse a Multikey `z…` value (as in a `Multikey` verification method). Throws invalid 'InvalidPublicKey'. */
 export function parseMultikey(s: string): PublicKey {

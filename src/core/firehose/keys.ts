@@ -19,6 +19,8 @@ import { checkPdsEndpoint, parseDidDocument, resolveDid, type IdentityConfig } f
 import { PlcDirectoryClient } from '../plc/directory.js';
 import { signingKeyHistory } from '../plc/key-history.js';
 import { operationData, parseOperation } from '../plc/operation.js';
+import { findRepoStatus } from '../account/admin.js';
+import { XrpcClient } from '../xrpc/client.js';
 
 /** One period during which a key was the account's atproto signing key. */
 export interface KeyWindow {
@@ -49,6 +51,9 @@ export interface AccountInfo {
 }
 
 export type AccountResolver = (did: string, opts: { fresh: boolean }) => Promise<AccountInfo>;
+
+/** Account look-ups in flight at once, by default. */
+export const DEFAULT_LOOKUP_CONCURRENCY = 64;
 
 /** Clock skew tolerated between the PLC directory's `createdAt` and the sequencer's `time`. */
 export const KEY_CHANGE_SKEW_MS = 60_000;
@@ -102,6 +107,36 @@ export function candidateKeys(info: AccountInfo, time: string | null): KeyCandid
   return { keys, replacedAt, pds, none };
 }
 
+/** An {@link AccountInfo} read back from JSON (a recording); null when it does not have that shape. */
+export function parseAccountInfo(value: unknown, did: string): AccountInfo | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const v = value as Record<string, unknown>;
+  const str = (x: unknown): string | null | undefined => (x === null ? null : typeof x === 'string' ? x : undefined);
+  const source = v.source;
+  const current = str(v.current);
+  const pds = str(v.pds);
+  if ((source !== 'plc' && source !== 'web' && source !== 'given') || v.did !== did || current === undefined || pds === undefined) return null;
+  let history: KeyWindow[] | null = null;
+  if (Array.isArray(v.history)) {
+    history = [];
+    for (const w of v.history.slice(0, 10_000)) {
+      if (typeof w !== 'object' || w === null) return null;
+      const x = w as Record<string, unknown>;
+      const key = str(x.key);
+      const until = str(x.until);
+      const wpds = str(x.pds);
+      if (key === undefined || typeof x.from !== 'string' || until === undefined || wpds === undefined || typeof x.nullified !== 'boolean') return null;
+      history.push({ key, from: x.from, until, pds: wpds, nullified: x.nullified });
+    }
+  } else if (v.history !== null) return null;
+  const info: AccountInfo = { did, source, current, history, pds };
+  const st = v.status as { active?: unknown; status?: unknown } | undefined;
+  if (st !== undefined && typeof st === 'object' && st !== null && typeof st.active === 'boolean') {
+    info.status = { active: st.active, status: typeof st.status === 'string' ? st.status : null };
+  }
+  return info;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Resolution from the network
 
@@ -112,14 +147,33 @@ function pdsOf(services: Record<string, { type: string; endpoint: string }> | un
   return 'url' in checked ? checked.url : null;
 }
 
+export interface NetworkAccountOptions {
+  /**
+   * Also ask this host (the relay or PDS being tailed) for the account's hosting status
+   * (`com.atproto.sync.getRepoStatus`), so events of accounts that are not active are flagged
+   * from the first one on, before any `#account` event says so.
+   */
+  statusHost?: string;
+  /** Connections to the PLC directory at most (default 64: as many as look-ups in flight). */
+  connections?: number;
+}
+
 /**
  * Resolve accounts from the network: did:plc from the PLC directory's audit log (replayed and
  * checked), did:web from its document. `fresh` bypasses the identity cache.
  */
-export function networkAccountResolver(config: IdentityConfig): AccountResolver {
-  const plc = new PlcDirectoryClient({ plcUrl: config.plcUrl, http: config.http });
+export function networkAccountResolver(config: IdentityConfig, options: NetworkAccountOptions = {}): AccountResolver {
+  const plc = new PlcDirectoryClient({ plcUrl: config.plcUrl, http: { ...config.http, maxConnections: options.connections ?? DEFAULT_LOOKUP_CONCURRENCY } });
   const dev = config.dev === true;
-  return async (did, { fresh }) => {
+  const statusClient = options.statusHost !== undefined ? new XrpcClient({ service: options.statusHost, http: config.http }) : null;
+  const withStatus = async (did: string, info: Promise<AccountInfo>): Promise<AccountInfo> => {
+    if (statusClient === null) return info;
+    // A status that cannot be read is no reason to fail the look-up: the events still say it.
+    const [resolved, status] = await Promise.all([info, findRepoStatus(statusClient, did).catch(() => null)]);
+    if (status !== null) resolved.status = { active: status.active, status: status.status ?? null };
+    return resolved;
+  };
+  const resolve = async (did: string, fresh: boolean): Promise<AccountInfo> => {
     if (did.startsWith('did:plc:')) {
       const entries = await plc.getAuditLog(did);
       const history = signingKeyHistory(did, entries);
@@ -141,6 +195,7 @@ export function networkAccountResolver(config: IdentityConfig): AccountResolver 
     const parsed = parseDidDocument(did, doc, { dev });
     return { did, source: 'web', current: parsed.signingKey?.did() ?? null, history: null, pds: parsed.pds ?? null };
   };
+  return (did, { fresh }) => withStatus(did, resolve(did, fresh));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +214,7 @@ export interface AccountEntry {
 }
 
 export interface AccountDirectoryOptions {
-  /** Look-ups in flight at once (default 32). */
+  /** Look-ups in flight at once (default 64). */
   concurrency?: number;
   /** How long a failed look-up is remembered before it is retried (default 30 s). */
   errorTtlMs?: number;
@@ -195,7 +250,7 @@ export class AccountDirectory {
     private readonly resolver: AccountResolver,
     private readonly options: AccountDirectoryOptions = {},
   ) {
-    this.concurrency = Math.max(1, options.concurrency ?? 32);
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_LOOKUP_CONCURRENCY);
     this.errorTtlMs = options.errorTtlMs ?? 30_000;
     this.maxEntries = Math.max(1, options.maxEntries ?? 200_000);
     this.clock = options.clock ?? Date.now;

@@ -212,7 +212,7 @@ export interface FrameInput {
 /** Where `run` takes frames from. */
 export interface FrameSource extends AsyncIterable<FrameInput> {
   /** Told, once the consumer asked for more, that every frame up to `seq` has been handled. */
-  acknowledge?(seq: number): void;
+  acknowledge?(seq: number): void | Promise<void>;
   /** Stop producing (the consumer is done); pending reads end. */
   close?(): void;
 }
@@ -233,7 +233,7 @@ export interface PipelineOptions {
   onAccount?: (did: string, result: AccountLookup) => void | Promise<void>;
   /** Told about every key resolution, as the current key (older recordings). */
   onKey?: (did: string, result: KeyResult) => void | Promise<void>;
-  /** Look-ups in flight at once (default 32). */
+  /** Look-ups in flight at once (default 64). */
   keyConcurrency?: number;
   /** Minimum time between failure-driven key refreshes of one DID (default 10 s). */
   refreshAfterFailureMs?: number;
@@ -251,7 +251,7 @@ export interface PipelineOptions {
   workerUrl?: URL;
   /** `run`: frames handled on this thread before worker threads start (default 256): short streams never start them. */
   inlineFrames?: number;
-  /** `run`: frames (default 4096) and bytes (default 64 MiB) read but not yet handed to the consumer. */
+  /** `run`: frames (default 2048) and bytes (default 32 MiB) read but not yet handed to the consumer. */
   maxPendingFrames?: number;
   maxPendingBytes?: number;
   /** `run`: outputs per yielded batch at most (default 512). */
@@ -344,6 +344,7 @@ export class FirehosePipeline {
   private poolStarting = false;
   private ready: StreamOutput[] = [];
   private readySeq: number | null = null;
+  private yieldedSeq: number | null = null;
   private ended = false;
   private closed = false;
   private fatal: unknown = null;
@@ -402,6 +403,11 @@ export class FirehosePipeline {
     const s = this.states.get(did);
     if (s === undefined) return undefined;
     return { rev: s.rev, data: parseCid(s.data), ...(s.commitCid !== null ? { commitCid: parseCid(s.commitCid) } : {}) };
+  }
+
+  /** `run`: the seq of the last frame whose outputs have been yielded (null before any). */
+  get lastYieldedSeq(): number | null {
+    return this.yieldedSeq;
   }
 
   /** Account look-ups so far (in flight, most at once, failures). */
@@ -735,6 +741,11 @@ export class FirehosePipeline {
    * stops while the window of unfinished frames is full (back-pressure). Closing the loop early
    * closes the source and stops the worker threads. A source error is thrown after the outputs
    * of every frame read before it.
+   *
+   * A batch counts as handled when the consumer asks for the next one: the source is then told
+   * (`acknowledge`) the last seq it covered, which is what a cursor file records. A consumer that
+   * stops early after handling its last batch (a limit) acknowledges it itself, with
+   * {@link lastYieldedSeq}; one that stops on an error does not, so nothing is skipped on resume.
    */
   async *run(source: FrameSource): AsyncGenerator<StreamOutput[], void, undefined> {
     if (this.nextN !== 0) throw new TypeError('FirehosePipeline.run: a pipeline runs one stream');
@@ -746,10 +757,11 @@ export class FirehosePipeline {
         const batch = await this.nextBatch();
         if (batch === null) break;
         const seq = this.readySeq;
+        this.yieldedSeq = seq;
         if (batch.length > 0) yield batch;
         if (seq !== null && seq !== acknowledged) {
           acknowledged = seq;
-          source.acknowledge?.(seq);
+          void source.acknowledge?.(seq);
         }
       }
       await pump;
@@ -764,12 +776,12 @@ export class FirehosePipeline {
   }
 
   private get maxPendingFrames(): number {
-    return this.options.maxPendingFrames ?? 4096;
+    return this.options.maxPendingFrames ?? 2048;
   }
 
   private full(): boolean {
     const pending = this.nextN - this.base;
-    return pending >= this.maxPendingFrames || this.pendingBytes >= (this.options.maxPendingBytes ?? 64 * 1024 * 1024);
+    return pending >= this.maxPendingFrames || this.pendingBytes >= (this.options.maxPendingBytes ?? 32 * 1024 * 1024);
   }
 
   private async pump(source: FrameSource): Promise<void> {

@@ -106,7 +106,7 @@ export interface WorkerPoolOptions {
   onResult: ResultHandler;
   /** A worker died or failed: the pool cannot go on. */
   onError: (err: Error) => void;
-  /** Frames per batch (default 64) and bytes per pooled batch buffer (default 512 KiB). */
+  /** Frames per batch (default 64) and bytes per pooled batch buffer (default 256 KiB). */
   batchFrames?: number;
   batchBytes?: number;
 }
@@ -154,7 +154,7 @@ export class WorkerPool implements Executor {
 
   private constructor(private readonly opts: WorkerPoolOptions) {
     this.batchFrames = opts.batchFrames ?? 64;
-    this.batchBytes = opts.batchBytes ?? 512 * 1024;
+    this.batchBytes = opts.batchBytes ?? 256 * 1024;
   }
 
   /** Starts `size` workers and resolves once every one is ready. */
@@ -163,7 +163,8 @@ export class WorkerPool implements Executor {
     const init: WorkerInit = { mark: WORKER_MARK, options: opts.options, fastK256From: opts.fastK256From };
     const ready: Array<Promise<void>> = [];
     for (let i = 0; i < opts.size; i++) {
-      const worker = new Worker(opts.workerUrl, { workerData: init, stdout: false, stderr: false });
+      // A small young generation keeps each worker's memory low; its objects die young anyway.
+      const worker = new Worker(opts.workerUrl, { workerData: init, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       const lane: Lane = { worker, filling: null, inflight: new Map(), outstanding: 0 };
       pool.lanes.push(lane);
       ready.push(
@@ -222,7 +223,8 @@ export class WorkerPool implements Executor {
   }
 
   private newFilling(size: number): Filling {
-    const buf = size <= this.batchBytes ? (this.free.pop() ?? new ArrayBuffer(this.batchBytes)) : new ArrayBuffer(size);
+    // Uninitialised memory: every byte sent is written first.
+    const buf = size <= this.batchBytes ? (this.free.pop() ?? Buffer.allocUnsafeSlow(this.batchBytes).buffer) : Buffer.allocUnsafeSlow(size).buffer;
     return { buf, used: 0, offsets: [], lengths: [], receivedAt: [], keys: [], tokens: [] };
   }
 
@@ -269,7 +271,7 @@ export class WorkerPool implements Executor {
     const tokens = lane.inflight.get(reply.id);
     if (tokens === undefined) return;
     lane.inflight.delete(reply.id);
-    if (reply.buf.byteLength === this.batchBytes && this.free.length < this.lanes.length * 4) this.free.push(reply.buf);
+    if (reply.buf.byteLength === this.batchBytes && this.free.length < 64) this.free.push(reply.buf);
     lane.outstanding -= tokens.length;
     this.pendingCount -= tokens.length;
     for (let i = 0; i < tokens.length; i++) this.opts.onResult(tokens[i] as number, reply.results[i] as FrameResult);

@@ -535,8 +535,11 @@ export interface SubscribedFrame extends FrameInput {
 
 /** The subscription as a frame source for `FirehosePipeline.run` (see {@link subscribeFrames}). */
 export interface FirehoseSubscription extends AsyncIterable<SubscribedFrame> {
-  /** Told, once the consumer asked for more, that every frame up to `seq` has been handled. */
-  acknowledge(seq: number): void;
+  /**
+   * Every frame up to `seq` has been handled (the cursor file records it). After the iteration
+   * ended, the file is written at once: await the promise.
+   */
+  acknowledge(seq: number): Promise<void>;
   /** Stop: pending reads end. */
   close(): void;
   /** Where it stands: counters and the last seq handed over. */
@@ -581,6 +584,7 @@ export function subscribeFrames(options: SubscribeFramesOptions): FirehoseSubscr
   const ctl = linkedController(options.signal);
   let saver: CursorSaver | undefined;
   let started = false;
+  let ended = false;
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   async function* frames(): AsyncGenerator<SubscribedFrame, void, undefined> {
     const { url, startCursor, notice } = await prepare(options);
@@ -592,6 +596,7 @@ export function subscribeFrames(options: SubscribeFramesOptions): FirehoseSubscr
     try {
       yield* connectionLoop(options, state, classifyCheaply(maxFrameBytes), ctl.signal);
     } finally {
+      ended = true;
       await saver?.close();
     }
   }
@@ -601,8 +606,10 @@ export function subscribeFrames(options: SubscribeFramesOptions): FirehoseSubscr
       started = true;
       return frames();
     },
-    acknowledge(seq: number) {
-      saver?.tick(seq);
+    acknowledge(seq: number): Promise<void> {
+      if (saver === undefined) return Promise.resolve();
+      saver.tick(seq);
+      return ended ? saver.flush() : Promise.resolve();
     },
     close() {
       ctl.abort();

@@ -4,7 +4,7 @@
 // worker, so enabling the fast path here does not change other test files.)
 import { describe, expect, it } from 'vitest';
 
-import { enableFastK256, fastK256Enabled, generatePrivateKey, parseDidKey, verifySignature } from '../../../src/core/crypto/index.js';
+import { enableFastK256, fastK256Enabled, generatePrivateKey, parseDidKey, publicKeyFromBytes, verifySignature, type KeyType } from '../../../src/core/crypto/index.js';
 import { b64, fixture, highSTwin, noble } from './helpers.js';
 
 interface SignatureFixture {
@@ -51,6 +51,33 @@ describe('fast k256 verification', () => {
       const tampered = message.slice();
       tampered[0] = (tampered[0] as number) ^ 1;
       expect(verifySignature(pub, tampered, sig).ok).toBe(false);
+    }
+  });
+
+  it('decompresses keys as noble does, and rejects compressed points that are not on the curve (k256 by libsecp256k1, p256 by OpenSSL)', () => {
+    enableFastK256();
+    for (const type of ['k256', 'p256'] as KeyType[]) {
+      let rejected = 0;
+      for (let i = 0; i < 30; i++) {
+        const pub = generatePrivateKey(type).publicKey;
+        const key = publicKeyFromBytes(type, pub.compressed) as unknown as { uncompressed(): Uint8Array };
+        expect(Buffer.from(key.uncompressed()).toString('hex')).toBe(Buffer.from(noble[type].Point.fromBytes(pub.compressed).toBytes(false)).toString('hex'));
+        const bad = pub.compressed.slice();
+        bad[32] = (bad[32] as number) ^ 0x5a;
+        let nobleOk = true;
+        try {
+          noble[type].Point.fromBytes(bad).assertValidity();
+        } catch {
+          nobleOk = false;
+        }
+        if (!nobleOk) {
+          rejected++;
+          expect(() => publicKeyFromBytes(type, bad)).toThrow(/not a valid/);
+        } else {
+          expect(publicKeyFromBytes(type, bad).compressed).toEqual(bad);
+        }
+      }
+      expect(rejected).toBeGreaterThan(0);
     }
   });
 });

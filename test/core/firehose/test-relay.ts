@@ -35,6 +35,8 @@ export interface TestRelayOptions {
   exclusiveCursor?: boolean;
   /** The document served at /.well-known/did.json (404 while undefined). */
   didDocument?: unknown;
+  /** Send at most this many frames per second (default: as fast as the client reads). */
+  rate?: number;
   /** Answer the next upgrade requests with these HTTP responses instead (one per request). */
   refuse?: Array<{ status: number; headers?: Record<string, string>; body?: string }>;
 }
@@ -256,7 +258,13 @@ export class TestRelay {
     }
     const limit = this.options.dropAfter?.[index];
     let sent = 0;
+    const started = performance.now();
+    const rate = this.options.rate;
     for (;;) {
+      if (rate !== undefined && sent / rate > (performance.now() - started) / 1000) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        continue;
+      }
       if (!isOpen() || socket.destroyed) return;
       if (i >= this.entries.length) {
         await new Promise<void>((resolve) => {
