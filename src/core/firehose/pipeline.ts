@@ -249,9 +249,12 @@ export interface PipelineOptions {
   workers?: number;
   /** `run`: the built worker entry (default: `firehose-worker.js` beside the bundle). */
   workerUrl?: URL;
-  /** `run`: frames handled on this thread before worker threads start (default 256): short streams never start them. */
+  /**
+   * `run`: frames handled on this thread before worker threads may start (default 256): short
+   * streams never start them, nor streams whose consumer is slower than this thread.
+   */
   inlineFrames?: number;
-  /** `run`: frames (default 2048) and bytes (default 32 MiB) read but not yet handed to the consumer. */
+  /** `run`: frames (default 2048) and bytes (default 8 MiB) read but not yet handed to the consumer. */
   maxPendingFrames?: number;
   maxPendingBytes?: number;
   /** `run`: outputs per yielded batch at most (default 512). */
@@ -353,6 +356,7 @@ export class FirehosePipeline {
   private wakeSpace: (() => void) | null = null;
   private flushScheduled = false;
   private dispatched = 0;
+  private starvedWaits = 0;
   /** `resync` applies (in `run` only). */
   private resyncing = false;
 
@@ -781,7 +785,7 @@ export class FirehosePipeline {
 
   private full(): boolean {
     const pending = this.nextN - this.base;
-    return pending >= this.maxPendingFrames || this.pendingBytes >= (this.options.maxPendingBytes ?? 32 * 1024 * 1024);
+    return pending >= this.maxPendingFrames || this.pendingBytes >= (this.options.maxPendingBytes ?? 8 * 1024 * 1024);
   }
 
   private async pump(source: FrameSource): Promise<void> {
@@ -858,8 +862,7 @@ export class FirehosePipeline {
       this.onResult(slot.n, slot.result);
       return;
     }
-    this.dispatched++;
-    this.maybeStartWorkers();
+    if (++this.dispatched === (this.options.inlineFrames ?? 256)) enableFastK256();
     this.executor.submit({ token: slot.n, bytes: slot.data, keys: this.jobKeys(slot), receivedAt: slot.receivedAt, did: slot.peek?.did ?? null });
   }
 
@@ -872,10 +875,18 @@ export class FirehosePipeline {
     });
   }
 
+  /**
+   * Worker threads start once the stream is past `inlineFrames` and this thread is what the
+   * consumer waits for (its queue of frames to process is long): a short stream, or one whose
+   * consumer is the slow part, never pays for them (start-up time, memory).
+   */
   private maybeStartWorkers(): void {
-    if (this.pool !== null || this.poolStarting || this.dispatched < (this.options.inlineFrames ?? 256)) return;
+    const inlineFrames = this.options.inlineFrames ?? 256;
+    if (this.pool !== null || this.poolStarting || this.dispatched < inlineFrames) return;
+    if (this.inline.pending < Math.min(32, inlineFrames)) return;
+    // The consumer had to wait for this thread often enough that it is not a start-up blip.
+    if (++this.starvedWaits < Math.min(16, inlineFrames)) return;
     this.poolStarting = true;
-    enableFastK256();
     const size = this.options.workers ?? availableParallelism();
     if (size <= 1) return;
     const workerUrl = this.options.workerUrl ?? new URL('../firehose-worker.js', import.meta.url);
@@ -945,6 +956,7 @@ export class FirehosePipeline {
         return batch;
       }
       if (this.ended && this.base === this.nextN) return null;
+      this.maybeStartWorkers();
       await new Promise<void>((resolve) => (this.wakeHead = resolve));
       this.wakeHead = null;
     }

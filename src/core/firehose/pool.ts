@@ -271,7 +271,7 @@ export class WorkerPool implements Executor {
     const tokens = lane.inflight.get(reply.id);
     if (tokens === undefined) return;
     lane.inflight.delete(reply.id);
-    if (reply.buf.byteLength === this.batchBytes && this.free.length < 64) this.free.push(reply.buf);
+    if (reply.buf.byteLength === this.batchBytes && this.free.length < 16) this.free.push(reply.buf);
     lane.outstanding -= tokens.length;
     this.pendingCount -= tokens.length;
     for (let i = 0; i < tokens.length; i++) this.opts.onResult(tokens[i] as number, reply.results[i] as FrameResult);

@@ -260,7 +260,7 @@ export interface SubscribeFramesOptions {
    * are received, reported as too large and skipped; beyond it the connection is closed.
    */
   transportMaxBytes?: number;
-  /** Pause reading while this many frames (default 256) or bytes (default 8 MiB) wait to be taken. */
+  /** Pause reading while this many frames (default 256) or bytes (default 4 MiB) wait to be taken. */
   maxQueuedFrames?: number;
   maxQueuedBytes?: number;
   backoff?: BackoffOptions;

@@ -48,7 +48,7 @@ export interface WebSocketOptions {
   handshakeTimeoutMs: number;
   headers?: Record<string, string>;
   signal?: AbortSignal;
-  /** Pause the socket when this many messages (default 256) or bytes (default 8 MiB) wait. */
+  /** Pause the socket when this many messages (default 256) or bytes (default 4 MiB) wait. */
   highWaterMessages?: number;
   highWaterBytes?: number;
 }
@@ -242,7 +242,7 @@ export class WebSocketClient {
     private readonly options: WebSocketOptions,
   ) {
     this.highMessages = options.highWaterMessages ?? 256;
-    this.highBytes = options.highWaterBytes ?? 8 * 1024 * 1024;
+    this.highBytes = options.highWaterBytes ?? 4 * 1024 * 1024;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: Error) => {
       this.lastError = describeError(err);

@@ -35,18 +35,35 @@ function commitFrame(c: BuiltCommit, seq: number): Uint8Array {
   return frame({ op: 1, t: '#commit' }, commitBody({ ...c.evt, seq }));
 }
 
-/** A source over fixed frames that counts how many were pulled. */
-function arraySource(frames: Array<Uint8Array | string>, receivedAt = Date.now()): FrameSource & { pulled: number } {
+/** A source over fixed frames that counts how many were pulled; after the first, it can wait for `gate`. */
+function arraySource(frames: Array<Uint8Array | string>, receivedAt = Date.now(), gate?: Promise<void>): FrameSource & { pulled: number } {
   const src = {
     pulled: 0,
     async *[Symbol.asyncIterator](): AsyncGenerator<FrameInput> {
       for (const data of frames) {
+        if (src.pulled === 1 && gate !== undefined) await gate;
         src.pulled++;
         yield { data, receivedAt };
       }
     },
   };
   return src;
+}
+
+/** Options that start the worker threads at the first frame, and a promise that they are up. */
+async function onThreads(): Promise<{ options: PipelineOptions; up: Promise<void> }> {
+  let started!: () => void;
+  const up = new Promise<void>((resolve) => (started = resolve));
+  const options: PipelineOptions = {
+    workers: 2,
+    workerUrl: await firehoseWorkerUrl(),
+    inlineFrames: 0,
+    onNotice: (n) => {
+      if (n.type === 'workers') started();
+      else throw new Error(`no worker threads: ${JSON.stringify(n)}`);
+    },
+  };
+  return { options, up };
 }
 
 async function collect(p: FirehosePipeline, src: FrameSource): Promise<StreamOutput[]> {
@@ -86,7 +103,6 @@ describe('run(): the whole stream, in order, on worker threads', () => {
   it('gives exactly what process() gives, frame by frame, with and without worker threads', async () => {
     const doctored = doctoredStream();
     const many = interleaved(9, 6);
-    const workerUrl = await firehoseWorkerUrl();
     for (const [name, frames, keyOf] of [
       ['doctored', doctored.entries.map((e) => e.data), () => doctored.repo.key.publicKey.did()],
       ['interleaved', many.frames, (did: string) => many.keys.get(did)!.publicKey.did()],
@@ -96,14 +112,16 @@ describe('run(): the whole stream, in order, on worker threads', () => {
       const expected: StreamOutput[] = [];
       for (const data of frames) expected.push(...(await one.process({ data, receivedAt: Date.now() })));
       const inline = await collect(new FirehosePipeline({ ...options(), workers: 1 }), arraySource([...frames]));
-      const threaded = new FirehosePipeline({ ...options(), workers: 2, workerUrl, inlineFrames: 0, maxPendingFrames: 16 });
-      const onThreads = await collect(threaded, arraySource([...frames]));
+      const threads = await onThreads();
+      const threaded = new FirehosePipeline({ ...options(), ...threads.options, maxPendingFrames: 16 });
+      const onThreadsOut = await collect(threaded, arraySource([...frames], Date.now(), threads.up));
       expect(json(inline), name).toEqual(json(expected));
-      expect(json(onThreads), name).toEqual(json(expected));
+      expect(json(onThreadsOut), name).toEqual(json(expected));
       expect(threaded.stats).toEqual(one.stats);
     }
     // Every interleaved commit verified, in seq order, each account's chain continuous.
-    const all = await collect(new FirehosePipeline({ verify: true, resolveAccount: async (did) => given(did, many.keys.get(did)!.publicKey.did()), workers: 2, workerUrl, inlineFrames: 0 }), arraySource(many.frames));
+    const threads = await onThreads();
+    const all = await collect(new FirehosePipeline({ verify: true, resolveAccount: async (did) => given(did, many.keys.get(did)!.publicKey.did()), ...threads.options }), arraySource(many.frames, Date.now(), threads.up));
     expect(all.map((o) => (o.kind === 'event' && o.value.type === 'commit' && o.value.verified ? o.value.seq : -1))).toEqual(many.frames.map((_, i) => i + 1));
   }, 120_000);
 
@@ -113,7 +131,8 @@ describe('run(): the whole stream, in order, on worker threads', () => {
     relays.push(relay);
     const cursorFile = join(mkdtempSync(join(tmpdir(), 'atcli-stream-')), 'cursor.json');
     const frames = subscribeFrames({ url: relay.url, cursor: 0, cursorFile, saveEveryEvents: 1000, backoff: { initialMs: 10, maxMs: 50 } });
-    const p = new FirehosePipeline({ verify: true, resolveAccount: async (did) => given(did, stream.repo.key.publicKey.did()), workers: 2, workerUrl: await firehoseWorkerUrl(), inlineFrames: 0 });
+    const threads = await onThreads();
+    const p = new FirehosePipeline({ verify: true, resolveAccount: async (did) => given(did, stream.repo.key.publicKey.did()), ...threads.options });
     const out: StreamOutput[] = [];
     for await (const batch of p.run(frames)) {
       out.push(...batch);
