@@ -69,21 +69,7 @@ export async function bundleFirehose(outDir) {
   };
   const lib = join(outDir, 'atcli-firehose.mjs');
   const worker = join(outDir, 'firehose-worker.js');
-  await build({
-    ...common,
-    stdin: {
-      contents: [
-        "export { FirehosePipeline } from './src/core/firehose/pipeline.ts';",
-        "export { recordingSource, readRecording } from './src/core/firehose/record.ts';",
-        "export { subscribeFrames } from './src/core/firehose/subscriber.ts';",
-        "export { parseDidKey, fastK256Enabled } from './src/core/crypto/index.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-      sourcefile: 'bench-firehose-entry.ts',
-    },
-    outfile: lib,
-  });
+  await build({ ...common, entryPoints: [join(here, 'firehose-entry.ts')], outfile: lib });
   await build({ ...common, entryPoints: [join(root, 'src/core/firehose/worker.ts')], outfile: worker });
   return { lib, worker };
 }

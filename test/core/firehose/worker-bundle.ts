@@ -44,20 +44,7 @@ export function firehoseBundle(): Promise<{ lib: string; worker: string }> {
     const worker = join(dir, 'firehose-worker.mjs');
     const lib = join(dir, 'atcli-firehose.mjs');
     await build({ ...common, entryPoints: [join(root, 'src/core/firehose/worker.ts')], outfile: worker });
-    await build({
-      ...common,
-      stdin: {
-        contents: [
-          "export { FirehosePipeline } from './src/core/firehose/pipeline.ts';",
-          "export { recordingSource, readRecording } from './src/core/firehose/record.ts';",
-          "export { subscribeFrames } from './src/core/firehose/subscriber.ts';",
-          "export { parseDidKey, fastK256Enabled } from './src/core/crypto/index.ts';",
-        ].join('\n'),
-        resolveDir: root,
-        loader: 'ts',
-      },
-      outfile: lib,
-    });
+    await build({ ...common, entryPoints: [join(root, 'bench/firehose-entry.ts')], outfile: lib });
     return { lib, worker };
   })();
   return built;
