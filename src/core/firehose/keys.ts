@@ -73,8 +73,13 @@ export interface KeyCandidates {
  * The candidate keys for an event at `time`: the key in force then, and within
  * {@link KEY_CHANGE_SKEW_MS} of a key change the neighbouring key too. Without history (did:web,
  * a given key), the current key. A time that does not parse is judged by the current key.
+ *
+ * `earlier`: then also every key in force before that time, most recent first. A `#sync` event
+ * re-announces the repository's current commit, which may be older than the event: a host that
+ * imported a migrated account's repository serves the commit the old host signed until the
+ * account's next write. Such a commit is genuine, signed by the key in force when it was made.
  */
-export function candidateKeys(info: AccountInfo, time: string | null): KeyCandidates {
+export function candidateKeys(info: AccountInfo, time: string | null, options: { earlier?: boolean } = {}): KeyCandidates {
   const t = time === null ? Number.NaN : Date.parse(time);
   const windows = info.history;
   if (windows === null || windows.length === 0 || Number.isNaN(t)) {
@@ -99,6 +104,7 @@ export function candidateKeys(info: AccountInfo, time: string | null): KeyCandid
   if (inForce !== undefined && t - Date.parse(inForce.from) <= KEY_CHANGE_SKEW_MS) add(windows[at - 1]);
   const next = windows[at + 1];
   if (next !== undefined && Date.parse(next.from) - t <= KEY_CHANGE_SKEW_MS) add(next);
+  if (options.earlier === true) for (let i = at - 1; i >= 0; i--) add(windows[i]);
   const pds = inForce?.pds ?? info.pds;
   if (keys.length > 0) return { keys, replacedAt, pds };
   const none = inForce === undefined

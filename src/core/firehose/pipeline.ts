@@ -320,7 +320,8 @@ function givenKeyResolver(resolveKey: KeyResolver): AccountResolver {
 
 export class FirehosePipeline {
   readonly stats: PipelineStats = { frames: 0, events: 0, shown: 0, failures: 0, skipped: 0, lastSeq: null, inactive: 0, hostMismatch: 0, keyRotated: 0, resyncs: 0 };
-  private readonly states = new Map<string, ChainState & { commitCid: string | null }>();
+  /** `resynced`: the state comes from a fetched repository (events up to its rev are in it). */
+  private readonly states = new Map<string, ChainState & { commitCid: string | null; resynced?: boolean }>();
   /** Status from `#account` events: null = active. */
   private readonly statuses = new Map<string, string | null>();
   private readonly lastFailureRefresh = new Map<string, number>();
@@ -468,7 +469,7 @@ export class FirehosePipeline {
   private assign(slot: Slot, entry: AccountEntry): void {
     slot.entry = entry;
     const info = entry.result.info;
-    slot.candidates = info === undefined ? null : candidateKeys(info, slot.peek?.time ?? null);
+    slot.candidates = info === undefined ? null : candidateKeys(info, slot.peek?.time ?? null, { earlier: slot.peek?.type === '#sync' });
   }
 
   private jobKeys(slot: Slot): readonly string[] | null {
@@ -667,7 +668,9 @@ export class FirehosePipeline {
       if (problem !== null || r.check === undefined) return visible ? [this.failure(r.seq, did, 'commit', [problem ?? 'not verified'])] : [];
       const check = r.check;
       const state = this.states.get(did);
-      const chain = check.commitCid !== null ? commitChain({ rev: r.rev, since: r.since, prevData: r.prevData, opsUsable: check.opsUsable }, state, this.strict) : null;
+      // Events read before a resync whose repository already holds them: nothing to chain.
+      const covered = state?.resynced === true && r.rev <= state.rev;
+      const chain = check.commitCid !== null && !covered ? commitChain({ rev: r.rev, since: r.since, prevData: r.prevData, opsUsable: check.opsUsable }, state, this.strict) : null;
       const reasons = [...this.reasonsOf(slot, check), ...(chain?.reasons ?? [])];
       if (reasons.length > 0 || !check.ok || check.data === null) {
         const failed = visible ? [this.failure(r.seq, did, 'commit', reasons)] : [];
@@ -678,7 +681,7 @@ export class FirehosePipeline {
         }
         return failed;
       }
-      this.setState(did, { rev: r.rev, data: check.data, commitCid: check.commitCid });
+      if (!covered) this.setState(did, { rev: r.rev, data: check.data, commitCid: check.commitCid });
       if (!visible) return [];
       verified = true;
       flags = this.flags(slot, did, check.keyIndex);
@@ -713,7 +716,7 @@ export class FirehosePipeline {
     return [{ kind: 'event', value: view }];
   }
 
-  private setState(did: string, state: ChainState & { commitCid: string | null }): void {
+  private setState(did: string, state: ChainState & { commitCid: string | null; resynced?: boolean }): void {
     this.states.delete(did);
     this.states.set(did, state);
     if (this.states.size > MAX_STATES) this.states.delete(this.states.keys().next().value as string);
@@ -733,7 +736,7 @@ export class FirehosePipeline {
       this.states.delete(did);
       return [this.failure(seq, did, 'resync', outcome.reasons.map((x) => `resync${outcome.from ? ` from ${outcome.from}` : ''}: ${x}`))];
     }
-    this.setState(did, { rev: outcome.rev, data: outcome.data, commitCid: outcome.commit });
+    this.setState(did, { rev: outcome.rev, data: outcome.data, commitCid: outcome.commit, resynced: true });
     return [{ kind: 'resync', value: { seq, type: 'resync', did, ok: true, rev: outcome.rev, commit: outcome.commit, records: outcome.records, from: outcome.from } }];
   }
 

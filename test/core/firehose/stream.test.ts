@@ -275,6 +275,19 @@ describe('history-aware keys', () => {
     expect(keyRotated).toBe(2);
   });
 
+  it('a #sync may re-announce a commit signed by an earlier key (a host serving an imported repository): valid, with keyRotatedSince', async () => {
+    const { k1, repo, info } = setup('plc');
+    const { evt } = repo.sync({ signWith: k1 });
+    const sync = (time: string) => frame({ op: 1, t: '#sync' }, { seq: 1, did: repo.did, blocks: evt.blocks, rev: evt.rev, time });
+    const p = new FirehosePipeline({ verify: true, workers: 1, resolveAccount: async () => info });
+    const out = await collect(p, arraySource([sync(at(T1, 3_600_000))]));
+    expect(out[0]).toMatchObject({ kind: 'event', value: { type: 'sync', verified: true, keyRotatedSince: T1 } });
+    // A commit is judged by the key in force when it was sequenced: the same key an hour after it was replaced fails.
+    const { c } = setup('plc');
+    const q = new FirehosePipeline({ verify: true, workers: 1, resolveAccount: async () => info });
+    expect((await collect(q, arraySource([c(k1, at(T1, 3_600_000))])))[0]?.kind).toBe('failure');
+  });
+
   it('did:web has no history: a key that does not match says so', async () => {
     const { k1, info, c } = setup('web');
     const p = new FirehosePipeline({ verify: true, workers: 1, resolveAccount: async () => info });
@@ -315,13 +328,15 @@ describe('flags and resync', () => {
     expect(p.stats.inactive).toBe(2);
   });
 
-  it('a broken chain is resynchronised from the repository, and the chain continues from its commit', async () => {
+  it('a broken chain is resynchronised from the repository: events it already holds are not failures, and the chain continues from its commit', async () => {
     const repo = new TestRepo({ did: plcDid(11) });
     const mk = (i: number) => repo.commit([{ action: 'create', path: `app.bsky.feed.post/${rkey(i)}`, record: post(`${i}`) }]);
     const c1 = mk(1);
     mk(2); // never sent
     const c3 = mk(3);
     const c4 = mk(4);
+    // The repository is fetched when c3 is judged; by then the host already holds c4.
+    const c5 = mk(5);
     const calls: string[] = [];
     const p = new FirehosePipeline({
       verify: true,
@@ -329,14 +344,16 @@ describe('flags and resync', () => {
       resolveAccount: async (did) => given(did, repo.key.publicKey.did()),
       resync: async (did) => {
         calls.push(did);
-        return { ok: true, rev: c3.evt.rev, commit: c3.commit.cid.toString(), data: c3.data.toString(), records: 3, from: 'https://pds.example' };
+        return { ok: true, rev: c4.evt.rev, commit: c4.commit.cid.toString(), data: c4.data.toString(), records: 4, from: 'https://pds.example' };
       },
     });
-    const out = await collect(p, arraySource([commitFrame(c1, 1), commitFrame(c3, 3), commitFrame(c4, 4)]));
-    expect(out.map((o) => o.kind)).toEqual(['event', 'failure', 'resync', 'event']);
+    const out = await collect(p, arraySource([commitFrame(c1, 1), commitFrame(c3, 3), commitFrame(c4, 4), commitFrame(c5, 5)]));
+    expect(out.map((o) => o.kind)).toEqual(['event', 'failure', 'resync', 'event', 'event']);
     expect(out[1]).toMatchObject({ value: { seq: 3, reasons: [expect.stringMatching(/prevData does not continue the chain/)] } });
-    expect(out[2]).toMatchObject({ value: { type: 'resync', seq: 3, did: repo.did, ok: true, rev: c3.evt.rev, records: 3, from: 'https://pds.example' } });
+    expect(out[2]).toMatchObject({ value: { type: 'resync', seq: 3, did: repo.did, ok: true, rev: c4.evt.rev, records: 4, from: 'https://pds.example' } });
     expect(out[3]).toMatchObject({ value: { seq: 4, verified: true } });
+    expect(out[4]).toMatchObject({ value: { seq: 5, verified: true } });
+    expect(p.state(repo.did)?.rev).toBe(c5.evt.rev);
     expect(calls).toEqual([repo.did]);
     expect(p.stats.resyncs).toBe(1);
 
