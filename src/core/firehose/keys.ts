@@ -94,17 +94,24 @@ export function candidateKeys(info: AccountInfo, time: string | null, options: {
   }
   const keys: string[] = [];
   const replacedAt: Array<string | null> = [];
-  const add = (w: KeyWindow | undefined): void => {
+  /** When the key of window i stopped being the signing key (later operations may keep it: a handle change). */
+  const replaced = (i: number): string | null => {
+    const key = windows[i]!.key;
+    for (let j = i + 1; j < windows.length; j++) if (windows[j]!.key !== key) return windows[j]!.from;
+    return null;
+  };
+  const add = (i: number): void => {
+    const w = windows[i];
     if (w === undefined || w.key === null || keys.includes(w.key)) return;
     keys.push(w.key);
-    replacedAt.push(w.key === info.current ? null : w.until);
+    replacedAt.push(w.key === info.current ? null : replaced(i));
   };
   const inForce = at >= 0 ? windows[at] : undefined;
-  add(inForce);
-  if (inForce !== undefined && t - Date.parse(inForce.from) <= KEY_CHANGE_SKEW_MS) add(windows[at - 1]);
+  if (at >= 0) add(at);
+  if (inForce !== undefined && t - Date.parse(inForce.from) <= KEY_CHANGE_SKEW_MS) add(at - 1);
   const next = windows[at + 1];
-  if (next !== undefined && Date.parse(next.from) - t <= KEY_CHANGE_SKEW_MS) add(next);
-  if (options.earlier === true) for (let i = at - 1; i >= 0; i--) add(windows[i]);
+  if (next !== undefined && Date.parse(next.from) - t <= KEY_CHANGE_SKEW_MS) add(at + 1);
+  if (options.earlier === true) for (let i = at - 1; i >= 0; i--) add(i);
   const pds = inForce?.pds ?? info.pds;
   if (keys.length > 0) return { keys, replacedAt, pds };
   const none = inForce === undefined

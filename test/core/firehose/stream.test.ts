@@ -234,8 +234,11 @@ describe('history-aware keys', () => {
     const k1 = generatePrivateKey('k256');
     const k2 = generatePrivateKey('p256');
     const repo = new TestRepo({ did: source === 'plc' ? plcDid(7) : 'did:web:example.com', key: k1 });
+    // A handle change in between: an operation that keeps the key.
+    const TH = '2025-03-01T00:00:00.000Z';
     const history: KeyWindow[] = [
-      { key: k1.publicKey.did(), from: T0, until: T1, pds: 'https://old.example', nullified: false },
+      { key: k1.publicKey.did(), from: T0, until: TH, pds: 'https://old.example', nullified: false },
+      { key: k1.publicKey.did(), from: TH, until: T1, pds: 'https://old.example', nullified: false },
       { key: k2.publicKey.did(), from: T1, until: null, pds: 'https://new.example', nullified: false },
     ];
     const info: AccountInfo = source === 'plc'
