@@ -179,6 +179,16 @@ describe.skipIf(!networkInfo)('firehose verification through a handle change, a 
     expect(Date.parse(rotated)).toBeGreaterThan(Date.parse(commits.at(-1)!.time as string));
   }, 120_000);
 
+  it('the hosting status asked for at first sight (getRepoStatus on the host) flags the account as inactive from its first event on', async () => {
+    const { views } = await verifyAccount(net, { url: net.pds.a.url, cursor: 0 }, acct.did, (v) => v.filter((x) => x.type === 'commit').length >= 2, {
+      resolveAccount: networkAccountResolver({ http, plcUrl: net.plcUrl, dev: true }, { statusHost: net.pds.a.url }),
+    });
+    // Host A says the account is deactivated there now (it moved), so every event is flagged.
+    const commits = views.filter((v) => v.type === 'commit');
+    expect(commits.length).toBeGreaterThanOrEqual(2);
+    for (const c of commits) expect(c).toMatchObject({ verified: true, inactive: 'deactivated' });
+  }, 120_000);
+
   it('tailing the new host: the account verifies there, signed by the current key', async () => {
     const { views } = await verifyAccount(net, { url: net.pds.b.url, cursor: 0 }, acct.did, (v) => v.filter((x) => x.type === 'commit').length >= 2);
     // The reference PDS announces an activated, imported account with a #sync whose `rev` is not

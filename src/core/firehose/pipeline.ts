@@ -233,6 +233,11 @@ export interface PipelineOptions {
   onAccount?: (did: string, result: AccountLookup) => void | Promise<void>;
   /** Told about every key resolution, as the current key (older recordings). */
   onKey?: (did: string, result: KeyResult) => void | Promise<void>;
+  /**
+   * Told about each frame once it is handled, in stream order (a recording writes it then: the
+   * account look-ups it needed, told to `onAccount` earlier, come before it in the file).
+   */
+  onHandled?: (frame: { data: Uint8Array | string; receivedAt: number; seq: number | null }) => void;
   /** Look-ups in flight at once (default 64). */
   keyConcurrency?: number;
   /** Minimum time between failure-driven key refreshes of one DID (default 10 s). */
@@ -495,6 +500,7 @@ export class FirehosePipeline {
     }
     if ('kind' in item && item.seq !== null) this.stats.lastSeq = item.seq;
     const out = await this.finalize(slot);
+    this.options.onHandled?.({ data: slot.data, receivedAt: slot.receivedAt, seq: slot.peek?.seq ?? null });
     return out.filter((o): o is PipelineOutput => o.kind !== 'resync');
   }
 
@@ -942,6 +948,7 @@ export class FirehosePipeline {
         const out = this.finalize(slot);
         const outputs = out instanceof Promise ? await out : out;
         for (const o of outputs) this.ready.push(o);
+        this.options.onHandled?.({ data: slot.data, receivedAt: slot.receivedAt, seq: slot.peek?.seq ?? null });
         this.slots[this.slotHead++] = undefined;
         this.base++;
         this.pendingBytes -= slot.size;

@@ -115,7 +115,7 @@ export function subscribeReposUrl(base: string, options: { allowInsecure?: boole
   }
   if (u.protocol === 'ws:' && options.allowInsecure !== true && !isLoopbackHostname(u.hostname)) {
     throw usage('InsecureUrl', `refusing an unencrypted connection to ${u.host}`, {
-      hint: 'use wss:// (or https://); ws:// and http:// are only for localhost, or with --dev',
+      hint: 'use wss:// (or https://); ws:// and http:// are only for localhost, or in development mode',
     });
   }
   let path = u.pathname.replace(/\/+$/, '');
