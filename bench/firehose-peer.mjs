@@ -175,7 +175,9 @@ async function runSig(ms) {
   const msg = new Uint8Array(180).fill(7);
   const rows = [];
   const time = (name, fn) => {
-    for (let i = 0; i < 20; i++) fn();
+    // Warm up long enough for the JIT (and WebAssembly tier-up) to settle.
+    const w0 = performance.now();
+    while (performance.now() - w0 < ms / 2) for (let i = 0; i < 20; i++) fn();
     let n = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < ms) {

@@ -190,7 +190,7 @@ export function processFrame(frame: Frame, input: JobInput, options: JobOptions,
       const base = { kind: 'commit' as const, seq: evt.seq, did: evt.repo, time: evt.time, rev: evt.rev, since: evt.since, commit: evt.commit.toString(), prevData: evt.prevData === null ? null : evt.prevData.toString() };
       if (options.verify && input.keys !== null) {
         const keys = input.keys.map((k) => keyCache.get(k)).filter((k): k is PublicKey => k !== null);
-        const content = verifyCommitContent(evt, { keys, strict, now: input.receivedAt });
+        const content = verifyCommitContent(evt, { keys, strict, now: input.receivedAt, records });
         return { ...base, ops: opResults(content.ops, records, null), check: checkOf(content, content.opsUsable) };
       }
       return { ...base, ops: opResults(opsOf(evt), records, records ? recordsFromBlocks(evt) : null) };

@@ -536,8 +536,8 @@ export interface SubscribedFrame extends FrameInput {
 /** The subscription as a frame source for `FirehosePipeline.run` (see {@link subscribeFrames}). */
 export interface FirehoseSubscription extends AsyncIterable<SubscribedFrame> {
   /**
-   * Every frame up to `seq` has been handled (the cursor file records it). After the iteration
-   * ended, the file is written at once: await the promise.
+   * Every frame up to `seq` has been handled (the cursor file records it). Once the subscription
+   * is closed or ended, the file is written at once: await the promise.
    */
   acknowledge(seq: number): Promise<void>;
   /** Stop: pending reads end. */
@@ -609,7 +609,7 @@ export function subscribeFrames(options: SubscribeFramesOptions): FirehoseSubscr
     acknowledge(seq: number): Promise<void> {
       if (saver === undefined) return Promise.resolve();
       saver.tick(seq);
-      return ended ? saver.flush() : Promise.resolve();
+      return ended || ctl.signal.aborted ? saver.flush() : Promise.resolve();
     },
     close() {
       ctl.abort();

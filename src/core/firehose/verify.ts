@@ -16,7 +16,7 @@
  * returned whatever the outcome, but only trust them (and their records) when `ok` is true.
  */
 import { readCarBytes } from '../codec/car.js';
-import { decodeCbor, type CborMap, type CborValue } from '../codec/cbor.js';
+import { checkCborRecord, decodeCbor, type CborMap, type CborValue } from '../codec/cbor.js';
 import { Cid, CODEC_DAG_CBOR } from '../codec/cid.js';
 import { checkSignatureBytes, verifySignature, type PublicKey } from '../crypto/index.js';
 import { isAtcliError } from '../errors.js';
@@ -129,6 +129,8 @@ export interface VerifyEventOptions {
   validatePaths?: boolean;
   /** Current time (ms since epoch) for the future-rev check. Default `Date.now()`. */
   now?: number;
+  /** Keep the decoded records in the ops (default true); false checks them without building them. */
+  records?: boolean;
 }
 
 /**
@@ -246,18 +248,27 @@ function checkCommit(
   return { commit: c, cid, keyIndex };
 }
 
-function decodeRecord(bytes: Uint8Array): { record: CborMap } | { problem: string } {
+/** A record block checked (DRISL, a map with a `$type`); decoded only when `keep` asks for the value. */
+function checkRecord(bytes: Uint8Array, keep: boolean): { record: CborMap | null; type: string } | { problem: string } {
   if (bytes.length > MAX_RECORD_BYTES) return { problem: `is ${bytes.length} bytes, over the ${MAX_RECORD_BYTES}-byte record limit` };
-  let value: CborValue;
+  let record: CborMap | null = null;
+  let type: unknown;
   try {
-    value = decodeCbor(bytes);
+    if (keep) {
+      const value = decodeCbor(bytes);
+      if (!isMap(value)) return { problem: 'is not a map' };
+      record = value;
+      type = value.$type;
+    } else {
+      const checked = checkCborRecord(bytes);
+      if (!checked.isMap) return { problem: 'is not a map' };
+      type = checked.type;
+    }
   } catch (err) {
     return { problem: `is not canonical DRISL: ${message(err)}` };
   }
-  if (!isMap(value)) return { problem: 'is not a map' };
-  const type = value.$type;
   if (typeof type !== 'string' || type.length === 0) return { problem: `has ${type === undefined ? 'no' : 'an invalid'} "$type"` };
-  return { record: value };
+  return { record, type };
 }
 
 function toVerifiedOps(ops: readonly RepoOp[]): VerifiedOp[] {
@@ -344,15 +355,15 @@ export function verifyCommitContent(evt: CommitEvent, opts: Omit<VerifyEventOpti
         reasons.push(`${label}: record CID ${cid.toString()} does not use the dag-cbor codec`);
         continue;
       }
-      const rec = decodeRecord(bytes);
+      const rec = checkRecord(bytes, opts.records ?? true);
       if ('problem' in rec) {
         reasons.push(`${label}: record block ${cid.toString()} ${rec.problem}`);
         continue;
       }
       const out = ops.find((o) => o.path === op.path);
       if (out) {
-        out.record = rec.record;
-        if (rec.record.$type !== out.collection) warnings.push(`${label}: record $type "${String(rec.record.$type)}" differs from the collection`);
+        if (rec.record !== null) out.record = rec.record;
+        if (rec.type !== out.collection) warnings.push(`${label}: record $type "${rec.type}" differs from the collection`);
       }
     }
   }
