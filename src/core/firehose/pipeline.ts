@@ -259,7 +259,10 @@ export interface PipelineOptions {
    * streams never start them, nor streams whose consumer is slower than this thread.
    */
   inlineFrames?: number;
-  /** `run`: frames (default 2048) and bytes (default 8 MiB) read but not yet handed to the consumer. */
+  /**
+   * `run`: frames (default 4096) and bytes (default 12 MiB) read but not yet handed to the
+   * consumer: room for the workers to finish out of order while the head of the stream waits.
+   */
   maxPendingFrames?: number;
   maxPendingBytes?: number;
   /** `run`: outputs per yielded batch at most (default 512). */
@@ -789,12 +792,12 @@ export class FirehosePipeline {
   }
 
   private get maxPendingFrames(): number {
-    return this.options.maxPendingFrames ?? 2048;
+    return this.options.maxPendingFrames ?? 4096;
   }
 
   private full(): boolean {
     const pending = this.nextN - this.base;
-    return pending >= this.maxPendingFrames || this.pendingBytes >= (this.options.maxPendingBytes ?? 8 * 1024 * 1024);
+    return pending >= this.maxPendingFrames || this.pendingBytes >= (this.options.maxPendingBytes ?? 12 * 1024 * 1024);
   }
 
   private async pump(source: FrameSource): Promise<void> {

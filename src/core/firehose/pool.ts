@@ -130,7 +130,7 @@ interface Lane {
 }
 
 /** Slack (in frames) a worker may have over the least busy one before new accounts avoid it. */
-const IMBALANCE_FRAMES = 256;
+const IMBALANCE_FRAMES = 64;
 
 function hashDid(did: string): number {
   let h = 0x811c9dc5;
