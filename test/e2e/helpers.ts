@@ -3,6 +3,9 @@
 import { inject } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { connectNetwork, createAccount, uniqueHandle, type Session, type TestNetwork } from '../network/client.js';
+import type { IdentityConfig } from '../../src/core/identity/index.js';
+import { parseConnectTo, type HttpConfig } from '../../src/core/net/http.js';
+import { XrpcClient, SessionAuth, login } from '../../src/core/xrpc/index.js';
 
 export const networkInfo = inject('network');
 
@@ -52,7 +55,7 @@ export function expiredAccessToken(accessJwt: string, secret: string): string {
   return `${header}.${expired}.${signature}`;
 }
 
-import { uploadBlob, xrpc, type BlobRef } from '../network/client.js';
+import { createRecord, uploadBlob, xrpc, type BlobRef } from '../network/client.js';
 
 export interface Write {
   $type: 'com.atproto.repo.applyWrites#create' | 'com.atproto.repo.applyWrites#update' | 'com.atproto.repo.applyWrites#delete';
@@ -130,4 +133,47 @@ export async function listAll(account: { pdsUrl: string; did: string }, collecti
     cursor = page.records.length > 0 ? page.cursor : undefined;
   } while (cursor);
   return out;
+}
+
+
+/**
+ * What core functions are given when called directly against the test network: the HTTP
+ * settings of `--dev` and an identity configuration with the local PLC directory and DNS server.
+ * `connectTo` rules ("host:80:127.0.0.1:port") route look-ups such as a handle's well-known.
+ */
+export function coreConfig(net: TestNetwork, connectTo: string[] = []): { http: HttpConfig; identity: IdentityConfig } {
+  const http: HttpConfig = {
+    timeoutMs: 10_000,
+    userAgent: 'atcli-e2e',
+    allowPrivateNetwork: true,
+    connectTo: connectTo.map(parseConnectTo),
+  };
+  return { http, identity: { http, plcUrl: net.plcUrl, dnsServers: [net.dnsServer], dev: true, dnsTimeoutMs: 3000 } };
+}
+
+
+/** A core XRPC client logged in to `pdsUrl` as `identifier` (the session lives in memory only). */
+export async function sessionClient(http: HttpConfig, pdsUrl: string, identifier: string, password: string): Promise<XrpcClient> {
+  const session = await login(pdsUrl, identifier, password, { http });
+  return new XrpcClient({ service: session.pds, http, auth: SessionAuth.inMemory(session) });
+}
+
+/**
+ * An account on PDS a with a profile record that the AppView (when one runs) has indexed, and that
+ * the loopback relay has crawled: an account every `doctor` check passes for.
+ */
+export async function visibleAccount(net: TestNetwork, prefix: string, opts: { appview: { url: string } | null; relay: { crawl(): Promise<void> } }): Promise<TestAccount> {
+  const acct = await newAccount(net, prefix, 'a');
+  const displayName = `doctor ${prefix}`;
+  await createRecord(acct.pdsUrl, acct.accessJwt, acct.did, 'app.bsky.actor.profile', { $type: 'app.bsky.actor.profile', displayName }, 'self');
+  const deadline = Date.now() + 60_000;
+  while (opts.appview !== null) {
+    const res = await fetch(`${opts.appview.url}/xrpc/app.bsky.actor.getProfile?actor=${acct.did}`);
+    const body = (await res.json()) as { handle?: string; displayName?: string };
+    if (res.ok && body.handle === acct.handle && body.displayName === displayName) break;
+    if (Date.now() > deadline) throw new Error(`the AppView did not index ${acct.handle}: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await opts.relay.crawl();
+  return acct;
 }

@@ -1,5 +1,5 @@
 /**
- * The migration journal (invariants V2): a 0600 JSON state file written atomically after every
+ * The migration journal (docs/account-migration.md): a 0600 JSON state file written atomically after every
  * step, holding only what a resume needs — the DID, both hosts, the new handle and e-mail, step
  * statuses, counts, CIDs, and the signed PLC operation once it exists. Never a password, a
  * session token, a service-auth token, an invite code or the PLC e-mail token: `saveJournal`
@@ -128,7 +128,7 @@ export interface MigrationJournal {
   newHandle: string;
   newEmail: string;
   recoveryKey?: string;
-  /** Where the verified CAR, preferences and PLC audit log are kept (V1). */
+  /** Where the verified CAR, preferences and PLC audit log are kept. */
   backupDir: string;
   startedAt: string;
   updatedAt: string;
@@ -240,7 +240,7 @@ export async function loadJournal(path: string): Promise<MigrationJournal | null
   }
   const damaged = (why: string): never => {
     throw invalid('InvalidMigrationState', `the migration state ${path} is damaged: ${why}`, {
-      hint: 'restore it from a backup, or move it away to start over (check the state of both hosts first: atcli account status)',
+      hint: 'restore it from a backup, or move it away to start over (check the account status on both hosts first)',
     });
   };
   let v: unknown;
@@ -338,7 +338,7 @@ export async function lockJournal(path: string): Promise<() => Promise<void>> {
     const held = await readFile(lockPath, 'utf8').catch(() => '');
     const pid = Number.parseInt(held.split(' ')[0] ?? '', 10);
     if (held !== '' && pidAlive(pid) && pid !== process.pid) {
-      throw runtime('MigrationLocked', `another atcli process (pid ${pid}) is migrating this account right now`, {
+      throw runtime('MigrationLocked', `another process (pid ${pid}) is migrating this account right now`, {
         hint: `wait for it to finish; if no such process exists, delete ${lockPath}`,
         details: { lock: lockPath, pid },
       });

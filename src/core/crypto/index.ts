@@ -13,6 +13,7 @@ export {
   publicKeyFromBytes,
   publicKeyFromVerificationMethod,
   verifySignature,
+  SIGNATURE_MISMATCH,
   type PublicKey,
   type VerifyResult,
 } from './public-key.js';
@@ -24,5 +25,6 @@ export {
   type PrivateKey,
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
+export { describeKeyText, parseKeyText, parsePrivateKeyText, type KeyDescription, type KeyLayout, type KeyTextOptions, type ParsedKeyText } from './key-text.js';
+export { MAX_KEY_BYTES, MAX_KEY_MULTIBASE_CHARS } from './encoding.js';
 export { enableFastK256, fastK256Enabled } from './fast-k256.js';
-export { parsePrivateKeyText } from './key-text.js';

@@ -13,6 +13,7 @@ import { CURVES, curveForLegacyVmType, type CurveInfo, type KeyType } from './cu
 import {
   concatBytes,
   decodeBase58btcMultibase,
+  keyLengthProblem,
   describeCodec,
   describeMultibasePrefix,
   encodeBase58btcMultibase,
@@ -222,6 +223,8 @@ function parseMultikeyBody(text: string, what: string, options: MultikeyOptions)
       'atproto key strings are z + base58btc (e.g. zQ3s… for k256, zDnae… for p256).',
     );
   }
+  const tooLong = keyLengthProblem(text);
+  if (tooLong !== null) throw badKey(`${what} ${tooLong}`);
   const bytes = decodeBase58btcMultibase(text);
   if (bytes === null) throw badKey(`${what} is not valid base58btc after the 'z' prefix`);
   const codec = readVarint(bytes);
@@ -304,6 +307,8 @@ export function parseLegacyMultibaseKey(vmType: string, publicKeyMultibase: stri
   if (publicKeyMultibase[0] !== 'z') {
     throw badKey(`${what} must use the base58btc multibase prefix 'z'; got ${describeMultibasePrefix(publicKeyMultibase)}`);
   }
+  const tooLong = keyLengthProblem(publicKeyMultibase);
+  if (tooLong !== null) throw badKey(`${what} ${tooLong}`);
   const bytes = decodeBase58btcMultibase(publicKeyMultibase);
   if (bytes === null) throw badKey(`${what} is not valid base58btc after the 'z' prefix`);
   if (bytes.length !== 33 && bytes.length !== 65) {
@@ -376,6 +381,9 @@ function concrete(publicKey: PublicKey): EcPublicKey {
   return k;
 }
 
+/** The reason of a well-formed signature that the key did not make. */
+export const SIGNATURE_MISMATCH = 'signature does not match the message and public key';
+
 /**
  * Verify an atproto ECDSA signature over SHA-256(message): shape/range/low-S checks, then
  * node:crypto (or libsecp256k1 for k256 once `enableFastK256` loaded it). Never throws for bad
@@ -393,7 +401,7 @@ export function verifySignature(publicKey: PublicKey, message: Uint8Array, sig: 
       ok = false;
     }
   }
-  return ok ? VERIFY_OK : { ok: false, reason: 'signature does not match the message and public key' };
+  return ok ? VERIFY_OK : { ok: false, reason: SIGNATURE_MISMATCH };
 }
 
 /** Internal: wrap an already-validated compressed/uncompressed pair (used by private keys). */

@@ -8,7 +8,9 @@ export {
   FIREHOSE_EVENT_TYPES,
   FrameError,
   decodeFrame,
+  decodeStreamFrame,
   type DecodeFrameOptions,
+  type StreamFrame,
   type FirehoseEventType,
   type Frame,
   type FrameErrorReason,
@@ -70,6 +72,8 @@ export {
   subscribe,
   subscribeFrames,
   subscribeReposUrl,
+  subscribeStream,
+  webSocketUrl,
   writeCursorFile,
   type BackoffOptions,
   type FirehoseSubscription,
@@ -80,10 +84,13 @@ export {
   type SubscribeOptions,
   type SubscribeResult,
   type SubscriberNotice,
+  type StreamOptions,
+  type StreamProtocol,
 } from './subscriber.js';
 export {
   EVENT_KINDS,
   FirehosePipeline,
+  collectionMatcher,
   type AccountView,
   type CommitView,
   type EventFlags,
@@ -108,6 +115,17 @@ export {
   type StreamOutput,
   type SyncView,
 } from './pipeline.js';
+export {
+  FAILURE_KINDS,
+  FrequentCounter,
+  StreamStats,
+  failureKind,
+  type FailureKind,
+  type RateRow,
+  type StatsItem,
+  type StatsOptions,
+  type StatsSnapshot,
+} from './stats.js';
 export {
   AccountDirectory,
   KEY_CHANGE_SKEW_MS,

@@ -1,9 +1,9 @@
 /**
- * A `com.atproto.sync.subscribeRepos` client on undici's WebSocket (invariants §2.A–2.B: F1–F8,
- * E1–E3, E7, E8, E10).
+ * A `com.atproto.sync.subscribeRepos` client on the WebSocket client of net/websocket.ts, and the
+ * transport it shares with the other event streams (label streams, Jetstream: {@link subscribeStream}).
  *
  * - Connects to `<relay or PDS>/xrpc/com.atproto.sync.subscribeRepos?cursor=N`: `http(s)://` is
- *   mapped to `ws(s)://`; `ws://` only to loopback hosts unless `allowInsecure` (dev mode).
+ *   mapped to `ws(s)://`; the URL is checked by the service URL policy (net/url-policy.ts).
  * - Binary messages only: a text message, an oversized message (cap 5,000,000 bytes) or any other
  *   invalid framing is handed to the consumer as `kind: 'invalid'` (so it can be reported), then
  *   the connection is closed and re-opened. When the seq of an invalid frame can still be read,
@@ -36,8 +36,8 @@ import { readFile } from 'node:fs/promises';
 import { Agent } from 'undici';
 import { decodeCborPrefix } from '../codec/cbor.js';
 import { isAtcliError, runtime, usage, type AtcliError } from '../errors.js';
-import { isLoopbackHostname } from '../net/address.js';
 import { webSocketDispatcher, type HttpConfig } from '../net/http.js';
+import { checkServiceUrl } from '../net/url-policy.js';
 import { WebSocketHandshakeError, connectWebSocket, type WebSocketClient, type WebSocketEnd } from '../net/websocket.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { MAX_SEQ_EXCLUSIVE } from './events.js';
@@ -72,7 +72,7 @@ function seqOf(v: unknown): number | null {
 }
 
 /** Best effort: the seq of a frame that failed to decode (trailing bytes, too large, …). */
-function peekSeq(buf: Uint8Array): number | null {
+export function peekSeq(buf: Uint8Array): number | null {
   try {
     const header = decodeCborPrefix(buf, 0);
     if (!isMap(header.value) || header.value.op !== 1 || header.value.t === '#info') return null;
@@ -101,26 +101,21 @@ export function inspectFrame(data: Uint8Array | string, options: { maxFrameBytes
  * or the full endpoint URL. Query and fragment are dropped (the cursor is added per connection).
  */
 export function subscribeReposUrl(base: string, options: { allowInsecure?: boolean } = {}): string {
-  let u: URL;
-  try {
-    u = new URL(base);
-  } catch {
-    throw usage('InvalidUrl', `not a URL: ${base.slice(0, 200)}`, { hint: 'give a relay or PDS URL, e.g. wss://bsky.network or https://pds.example.com' });
-  }
-  if (u.username !== '' || u.password !== '') throw usage('InvalidUrl', 'relay URLs with credentials (user@host) are not allowed');
+  return webSocketUrl(base, SUBSCRIBE_REPOS_PATH, { what: 'the relay URL', ...options });
+}
+
+/**
+ * The WebSocket URL of the endpoint `path` on the service `base` (`wss://host`, `https://host`, or
+ * the full endpoint URL), checked as written before anything normalises it (url-policy.ts):
+ * `http(s)` is mapped to `ws(s)`; query and fragment are dropped. `what` names the URL in errors.
+ */
+export function webSocketUrl(base: string, path: string, options: { what: string; allowInsecure?: boolean }): string {
+  const u = checkServiceUrl(base, { dev: options.allowInsecure === true, schemes: ['wss', 'https', 'ws', 'http'], shape: 'request' }, options.what).url;
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
-  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw usage('InvalidUrl', `unsupported scheme "${u.protocol.replace(/:$/, '')}" for a relay: ${base.slice(0, 200)}`, { hint: 'use wss:// or https://' });
-  }
-  if (u.protocol === 'ws:' && options.allowInsecure !== true && !isLoopbackHostname(u.hostname)) {
-    throw usage('InsecureUrl', `refusing an unencrypted connection to ${u.host}`, {
-      hint: 'use wss:// (or https://); ws:// and http:// are only for localhost, or in development mode',
-    });
-  }
-  let path = u.pathname.replace(/\/+$/, '');
-  if (!path.endsWith(SUBSCRIBE_REPOS_PATH)) path += SUBSCRIBE_REPOS_PATH;
-  u.pathname = path;
+  let pathname = u.pathname.replace(/\/+$/, '');
+  if (!pathname.endsWith(path)) pathname += path;
+  u.pathname = pathname;
   u.search = '';
   u.hash = '';
   return u.toString();
@@ -290,6 +285,48 @@ export interface SubscribeResult {
   overflows: number;
 }
 
+/** The transport's options, whatever the endpoint and the message type. */
+type TransportOptions = Omit<SubscribeFramesOptions, 'url' | 'allowInsecure'>;
+
+/** The options of {@link subscribeStream}: those of {@link subscribe} but the endpoint, for any message type. */
+export type StreamOptions<F> = TransportOptions & {
+  /** Called for each message in order; return `false` to stop after it. */
+  onFrame: (frame: F) => Promise<boolean | void> | boolean | void;
+};
+
+/**
+ * What differs between the event streams that share this transport (reconnects with back-off,
+ * resuming from the last processed position, back-pressure, the cursor file): the firehose, label
+ * streams (same framing, other message types) and Jetstream (JSON, time-based cursor).
+ */
+export interface StreamProtocol<F> {
+  /** The endpoint, without a cursor; a cursor file is tied to it. */
+  url: string;
+  /** The URL of one connection: live (`null`) or resuming from `cursor`. */
+  connectUrl(cursor: number | null): string;
+  /** Decode one WebSocket message; never throws for bad input. */
+  inspect(data: Uint8Array | string, receivedAt: number): F;
+  /** The message's position (seq, time), when it has a valid one. */
+  positionOf(frame: F): number | null;
+  /** An error frame (`{error, message}`): the server ends the stream after it. */
+  errorOf(frame: F): { error: string; message: string | null } | null;
+  /** Why a message cannot be used (it is handed on, then the connection is re-opened), or null. */
+  invalidOf(frame: F): string | null;
+  /**
+   * The server resends the message at the cursor and several messages may share a position
+   * (Jetstream's microsecond times): only positions below the last processed one are dropped,
+   * equal ones are handed on for the consumer to recognise. Default: positions ≤ it are dropped.
+   */
+  inclusive?: boolean;
+  /** The error (runtime) when the first connection cannot be opened. */
+  unreachable: { code: string; hint: string };
+  /** The error code (runtime) when the server refuses the upgrade with a status no retry changes. */
+  refusedCode: string;
+}
+
+/** The parts of a {@link StreamProtocol} the connection loop uses besides decoding. */
+type Endpoint = Pick<StreamProtocol<unknown>, 'url' | 'connectUrl' | 'inclusive' | 'unreachable' | 'refusedCode'>;
+
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -321,7 +358,6 @@ type Classifier<T> = (data: Uint8Array | string, receivedAt: number) => Classifi
 
 /** Where a stream stands; read by both APIs. */
 interface LoopState {
-  url: string;
   startCursor: number | null;
   /** Last seq handed to the consumer. */
   lastSeq: number | null;
@@ -329,8 +365,7 @@ interface LoopState {
   duplicates: number;
 }
 
-async function prepare(options: SubscribeFramesOptions): Promise<{ url: string; startCursor: number | null; notice: (n: SubscriberNotice) => void }> {
-  const url = subscribeReposUrl(options.url, { allowInsecure: options.allowInsecure === true });
+async function prepare(options: TransportOptions, url: string): Promise<{ startCursor: number | null; notice: (n: SubscriberNotice) => void }> {
   const notice = options.onNotice ?? (() => {});
   let startCursor: number | null = options.cursor ?? null;
   if (startCursor !== null && (!Number.isSafeInteger(startCursor) || startCursor < 0)) {
@@ -348,7 +383,7 @@ async function prepare(options: SubscribeFramesOptions): Promise<{ url: string; 
       notice({ type: 'resumed', seq: saved.seq, from: 'cursor-file' });
     }
   }
-  return { url, startCursor, notice };
+  return { startCursor, notice };
 }
 
 /** HTTP statuses that no retry will change: the URL is not an event stream this client may read. */
@@ -363,8 +398,8 @@ function refusesForGood(status: number | null): boolean {
  * react to error frames and invalid frames, reconnect with back-off. Ends when the caller stops
  * iterating or `signal` aborts.
  */
-async function* connectionLoop<T>(options: SubscribeFramesOptions, state: LoopState, classify: Classifier<T>, signal: AbortSignal): AsyncGenerator<T, 'aborted', undefined> {
-  const { url } = state;
+async function* connectionLoop<T>(options: TransportOptions, endpoint: Endpoint, state: LoopState, classify: Classifier<T>, signal: AbortSignal): AsyncGenerator<T, 'aborted', undefined> {
+  const { url } = endpoint;
   const notice = options.onNotice ?? (() => {});
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const transportMaxBytes = options.transportMaxBytes ?? 2 * maxFrameBytes;
@@ -390,7 +425,7 @@ async function* connectionLoop<T>(options: SubscribeFramesOptions, state: LoopSt
       let status: number | undefined;
       let progress = false;
       try {
-        client = await connectWebSocket(cursor === null ? url : `${url}?cursor=${cursor}`, {
+        client = await connectWebSocket(endpoint.connectUrl(cursor), {
           dispatcher: agent,
           maxMessageBytes: transportMaxBytes,
           handshakeTimeoutMs: connectTimeoutMs,
@@ -403,7 +438,7 @@ async function* connectionLoop<T>(options: SubscribeFramesOptions, state: LoopSt
         if (!(err instanceof WebSocketHandshakeError)) throw err;
         if (signal.aborted) return 'aborted';
         if (refusesForGood(err.status)) {
-          throw runtime('FirehoseRefused', `${url} refused the subscription: HTTP ${err.status}${err.body ? `: ${err.body}` : ''}`, {
+          throw runtime(endpoint.refusedCode, `${url} refused the subscription: HTTP ${err.status}${err.body ? `: ${err.body}` : ''}`, {
             details: { url, status: err.status },
           });
         }
@@ -436,7 +471,7 @@ async function* connectionLoop<T>(options: SubscribeFramesOptions, state: LoopSt
               break;
             }
             const threshold = state.lastSeq ?? state.startCursor;
-            if (c.seq !== null && threshold !== null && c.seq <= threshold) {
+            if (c.seq !== null && threshold !== null && (endpoint.inclusive === true ? c.seq < threshold : c.seq <= threshold)) {
               state.duplicates++;
               // seq == cursor right after connecting is the spec's "≥ cursor"; anything else is a replay.
               // An invalid frame already dealt with (its seq was counted) is dropped the same way.
@@ -462,7 +497,8 @@ async function* connectionLoop<T>(options: SubscribeFramesOptions, state: LoopSt
 
       failures = progress ? 0 : failures + 1;
       if (!everOpened && failures >= maxInitialAttempts) {
-        throw runtime('FirehoseUnreachable', `cannot open ${url} (${failures} attempts): ${reason}`, {
+        throw runtime(endpoint.unreachable.code, `cannot open ${url} (${failures} attempts): ${reason}`, {
+          hint: endpoint.unreachable.hint,
           details: { url, ...(status !== undefined ? { status } : {}) },
         });
       }
@@ -484,36 +520,65 @@ function linkedController(signal: AbortSignal | undefined): AbortController {
   return ctl;
 }
 
+/** The firehose endpoint at `url` (from {@link subscribeReposUrl}), whatever the decoding. */
+function repoStreamEndpoint(url: string): Endpoint {
+  return {
+    url,
+    connectUrl: (cursor) => (cursor === null ? url : `${url}?cursor=${cursor}`),
+    unreachable: {
+      code: 'FirehoseUnreachable',
+      hint: 'check the relay or PDS URL (e.g. wss://bsky.network), the network, and that the host serves com.atproto.sync.subscribeRepos',
+    },
+    refusedCode: 'FirehoseRefused',
+  };
+}
+
 /**
- * Subscribe until the consumer returns `false` (`stopped`) or `signal` aborts (`aborted`).
- * Throws AtcliError 'FutureCursor' (runtime), 'FirehoseUnreachable' (runtime) when the first
- * connection cannot be opened, 'FirehoseRefused' (runtime) when the server refuses the upgrade
- * with a status no retry changes, a cursor-file error (usage), or whatever `onFrame` throws — in
- * every case after saving the cursor.
+ * Subscribe to `com.atproto.sync.subscribeRepos` until the consumer returns `false` (`stopped`)
+ * or `signal` aborts (`aborted`). Throws AtcliError 'FutureCursor' (runtime), 'FirehoseUnreachable'
+ * (runtime) when the first connection cannot be opened, 'FirehoseRefused' (runtime) when the
+ * server refuses the upgrade with a status no retry changes, a cursor-file error (usage), or
+ * whatever `onFrame` throws — in every case after saving the cursor.
  */
 export async function subscribe(options: SubscribeOptions): Promise<SubscribeResult> {
-  const { url, startCursor, notice } = await prepare(options);
-  const state: LoopState = { url, startCursor, lastSeq: null, connections: 0, duplicates: 0 };
+  const url = subscribeReposUrl(options.url, { allowInsecure: options.allowInsecure === true });
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  return subscribeStream(options, {
+    ...repoStreamEndpoint(url),
+    inspect: (data, receivedAt) => inspectFrame(data, { maxFrameBytes, receivedAt }),
+    positionOf: (f) => f.seq,
+    errorOf: (f) => (f.kind === 'frame' && f.frame.kind === 'error' ? { error: f.frame.error, message: f.frame.message } : null),
+    invalidOf: (f) => (f.kind === 'invalid' ? f.error.message : null),
+  });
+}
+
+/**
+ * The transport of {@link subscribe} for any event stream described by `protocol`. Throws as
+ * {@link subscribe} does, with the protocol's error codes.
+ */
+export async function subscribeStream<F>(options: StreamOptions<F>, protocol: StreamProtocol<F>): Promise<SubscribeResult> {
+  const url = protocol.url;
+  const { startCursor, notice } = await prepare(options, url);
+  const state: LoopState = { startCursor, lastSeq: null, connections: 0, duplicates: 0 };
   const ctl = linkedController(options.signal);
   const saver = options.cursorFile !== undefined
     ? new CursorSaver(options.cursorFile, url, options.saveEveryEvents ?? 1000, options.saveEveryMs ?? 5000, (message) => notice({ type: 'cursor-save-failed', message }))
     : undefined;
-  const classify: Classifier<InboundFrame> = (data, receivedAt) => {
-    const inbound = inspectFrame(data, { maxFrameBytes, receivedAt });
-    const errorFrame = inbound.kind === 'frame' && inbound.frame.kind === 'error' ? { error: inbound.frame.error, message: inbound.frame.message } : null;
-    return { item: inbound, seq: inbound.seq, invalid: inbound.kind === 'invalid' ? inbound.error.message : null, errorFrame };
+  const classify: Classifier<F> = (data, receivedAt) => {
+    const item = protocol.inspect(data, receivedAt);
+    return { item, seq: protocol.positionOf(item), invalid: protocol.invalidOf(item), errorFrame: protocol.errorOf(item) };
   };
   const result = (reason: SubscribeResult['reason']): SubscribeResult => ({ reason, cursor: state.lastSeq ?? startCursor, connections: state.connections, duplicates: state.duplicates, overflows: 0 });
-  const loop = connectionLoop(options, state, classify, ctl.signal);
+  const loop = connectionLoop(options, protocol, state, classify, ctl.signal);
   try {
     for (;;) {
       const next = await loop.next();
       if (next.done) return result('aborted');
       const verdict = await options.onFrame(next.value);
-      if (next.value.seq !== null) {
-        state.lastSeq = next.value.seq;
-        saver?.tick(next.value.seq);
+      const seq = protocol.positionOf(next.value);
+      if (seq !== null) {
+        state.lastSeq = seq;
+        saver?.tick(seq);
       }
       if (verdict === false) return result('stopped');
     }
@@ -580,21 +645,21 @@ function classifyCheaply(maxFrameBytes: number): Classifier<SubscribedFrame> {
  * when the iteration ends, however it ends.
  */
 export function subscribeFrames(options: SubscribeFramesOptions): FirehoseSubscription {
-  const state: LoopState = { url: '', startCursor: null, lastSeq: null, connections: 0, duplicates: 0 };
+  const state: LoopState = { startCursor: null, lastSeq: null, connections: 0, duplicates: 0 };
   const ctl = linkedController(options.signal);
   let saver: CursorSaver | undefined;
   let started = false;
   let ended = false;
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   async function* frames(): AsyncGenerator<SubscribedFrame, void, undefined> {
-    const { url, startCursor, notice } = await prepare(options);
-    state.url = url;
+    const url = subscribeReposUrl(options.url, { allowInsecure: options.allowInsecure === true });
+    const { startCursor, notice } = await prepare(options, url);
     state.startCursor = startCursor;
     if (options.cursorFile !== undefined) {
       saver = new CursorSaver(options.cursorFile, url, options.saveEveryEvents ?? 1000, options.saveEveryMs ?? 5000, (message) => notice({ type: 'cursor-save-failed', message }));
     }
     try {
-      yield* connectionLoop(options, state, classifyCheaply(maxFrameBytes), ctl.signal);
+      yield* connectionLoop(options, repoStreamEndpoint(url), state, classifyCheaply(maxFrameBytes), ctl.signal);
     } finally {
       ended = true;
       await saver?.close();

@@ -7,7 +7,8 @@
 import { invalid } from '../errors.js';
 import { publicKeyFromVerificationMethod, type PublicKey } from '../crypto/index.js';
 import { checkHandle } from '../syntax/index.js';
-import { errorMessage, isLoopbackHost, quote } from './util.js';
+import { checkPdsUrl } from '../net/url-policy.js';
+import { errorMessage, quote } from './util.js';
 
 export interface ParsedDidDocument {
   /** First syntactically valid `at://<handle>` in alsoKnownAs, lower-cased. */
@@ -16,6 +17,10 @@ export interface ParsedDidDocument {
   pds?: string;
   /** First valid atproto signing key. */
   signingKey?: PublicKey;
+  /** The key that signs labels (`#atproto_label`), when the document has a usable one. */
+  labelKey?: PublicKey;
+  /** Labeler service URL (`#atproto_labeler`, type AtprotoLabeler): scheme://host[:port]. */
+  labeler?: string;
   warnings: string[];
 }
 
@@ -64,100 +69,78 @@ function claimedHandleOf(aka: unknown[], warnings: string[]): string | undefined
   return undefined;
 }
 
-function signingKeyOf(did: string, vms: unknown[], warnings: string[]): PublicKey | undefined {
-  const ids = new Set(['#atproto', `${did}#atproto`]);
+/**
+ * The first usable verification method with id `#<fragment>` (relative or with this DID). With
+ * `required`, its absence is a warning too.
+ */
+function verificationKeyOf(did: string, vms: unknown[], fragment: string, warnings: string[], required: boolean): PublicKey | undefined {
+  const ids = new Set([`#${fragment}`, `${did}#${fragment}`]);
   for (const [i, vm] of vms.entries()) {
     if (!isRecord(vm)) continue;
     const id = vm['id'];
     if (typeof id !== 'string') continue;
     if (!ids.has(id)) {
-      if (id.endsWith('#atproto')) warnings.push(`verificationMethod[${i}] id ${quote(id)} names another DID; skipped`);
+      if (id.endsWith(`#${fragment}`)) warnings.push(`verificationMethod[${i}] id ${quote(id)} names another DID; skipped`);
       continue;
     }
     if (vm['controller'] !== did) {
-      warnings.push(`verificationMethod[${i}] (#atproto) has controller ${quote(String(vm['controller']))}, not ${did}; skipped`);
+      warnings.push(`verificationMethod[${i}] (#${fragment}) has controller ${quote(String(vm['controller']))}, not ${did}; skipped`);
       continue;
     }
     const type = vm['type'];
     if (type !== 'Multikey' && !(typeof type === 'string' && LEGACY_VM_TYPES.has(type))) {
-      warnings.push(`verificationMethod[${i}] (#atproto) has unsupported type ${quote(String(type))}; skipped`);
+      warnings.push(`verificationMethod[${i}] (#${fragment}) has unsupported type ${quote(String(type))}; skipped`);
       continue;
     }
     try {
       return publicKeyFromVerificationMethod(vm);
     } catch (err) {
-      warnings.push(`verificationMethod[${i}] (#atproto) is unusable: ${errorMessage(err)}; skipped`);
+      warnings.push(`verificationMethod[${i}] (#${fragment}) is unusable: ${errorMessage(err)}; skipped`);
     }
   }
-  warnings.push('DID document has no usable #atproto signing key');
+  if (required) warnings.push(`DID document has no usable #${fragment} ${fragment === 'atproto' ? 'signing' : 'label signing'} key`);
   return undefined;
 }
 
 /**
  * Check a PDS `serviceEndpoint`: a string `https://host[:port]` (optionally with a lone trailing
- * `/`); `http://` only for loopback hosts in dev mode. Host names are checked as handles (H1)
- * before anything parses them as a URL (N1). Returns the normalized URL or the reason.
+ * `/`) naming a public host; in dev mode also http:// and loopback or private addresses. The URL
+ * policy (net/url-policy.ts) judges the text as written, before anything parses it (N1). Returns
+ * the normalized URL or the reason.
  */
 export function checkPdsEndpoint(endpoint: unknown, opts: ParseDidDocumentOptions = {}): { url: string } | { reason: string } {
   if (typeof endpoint !== 'string') return { reason: `serviceEndpoint is not a string (${Array.isArray(endpoint) ? 'array' : endpoint === null ? 'null' : typeof endpoint})` };
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s.exec(endpoint);
-  if (m === null) return { reason: `serviceEndpoint ${quote(endpoint)} is not an absolute http(s) URL` };
-  const scheme = m[1]!.toLowerCase();
-  const authority = m[2]!;
-  const rest = m[3]!;
-  const problems: string[] = [];
-  if (authority.includes('@')) problems.push('userinfo');
-  if (rest !== '' && rest !== '/') {
-    const q = rest.indexOf('?');
-    const f = rest.indexOf('#');
-    const pathEnd = Math.min(q < 0 ? rest.length : q, f < 0 ? rest.length : f);
-    const path = rest.slice(0, pathEnd);
-    if (path !== '' && path !== '/') problems.push('path');
-    if (q >= 0 && (f < 0 || q < f)) problems.push('query');
-    if (f >= 0) problems.push('fragment');
-  }
-  if (problems.length > 0) {
-    return { reason: `serviceEndpoint ${quote(endpoint)} must be scheme, host and port only (has ${problems.join(', ')})` };
-  }
-  const hp = /^(\[[0-9A-Fa-f:.]+\]|[^:]*)(?::(\d{1,5}))?$/.exec(authority);
-  if (hp === null) return { reason: `serviceEndpoint ${quote(endpoint)} has a malformed host or port` };
-  const host = hp[1]!.toLowerCase();
-  const port = hp[2];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-    return { reason: `serviceEndpoint ${quote(endpoint)} has port out of range` };
-  }
-  const loopback = isLoopbackHost(host);
-  const devLoopback = opts.dev === true && loopback;
-  if (!devLoopback && checkHandle(host) !== null) {
-    return { reason: `serviceEndpoint ${quote(endpoint)} does not have a valid host name` };
-  }
-  if (scheme === 'http') {
-    if (!devLoopback) {
-      return { reason: `serviceEndpoint ${quote(endpoint)} uses http://; https is required (http only for loopback in dev mode)` };
-    }
-  } else if (scheme !== 'https') {
-    return { reason: `serviceEndpoint ${quote(endpoint)} must use https` };
-  }
-  return { url: `${scheme}://${host}${port === undefined ? '' : `:${port}`}` };
+  const checked = checkPdsUrl(endpoint, opts.dev === true);
+  return 'url' in checked ? checked : { reason: `serviceEndpoint ${quote(endpoint)} ${checked.reason}` };
 }
 
-function pdsOf(did: string, services: unknown[], warnings: string[], opts: ParseDidDocumentOptions): string | undefined {
-  const ids = new Set(['#atproto_pds', `${did}#atproto_pds`]);
+/**
+ * The first service with id `#<fragment>` and the given type: its checked endpoint, or `null` when
+ * that entry's endpoint is unusable (`what` names the service in the warning); undefined when absent.
+ */
+function serviceEndpointOf(
+  did: string,
+  services: unknown[],
+  service: { fragment: string; type: string; what: string },
+  warnings: string[],
+  opts: ParseDidDocumentOptions,
+): string | null | undefined {
+  const { fragment, type, what } = service;
+  const ids = new Set([`#${fragment}`, `${did}#${fragment}`]);
   for (const [i, svc] of services.entries()) {
     if (!isRecord(svc)) continue;
     const id = svc['id'];
     if (typeof id !== 'string' || !ids.has(id)) continue;
-    if (svc['type'] !== 'AtprotoPersonalDataServer') {
-      warnings.push(`service[${i}] (#atproto_pds) has type ${quote(String(svc['type']))}, not AtprotoPersonalDataServer; skipped`);
+    if (svc['type'] !== type) {
+      warnings.push(`service[${i}] (#${fragment}) has type ${quote(String(svc['type']))}, not ${type}; skipped`);
       continue;
     }
-    // The first entry matching id and type is the PDS; a bad endpoint there means no PDS.
+    // The first entry matching id and type is the service; a bad endpoint there means none.
     const checked = checkPdsEndpoint(svc['serviceEndpoint'], opts);
     if ('url' in checked) return checked.url;
-    warnings.push(`service[${i}] (#atproto_pds): ${checked.reason}; no PDS`);
-    return undefined;
+    warnings.push(`service[${i}] (#${fragment}): ${checked.reason}; no ${what}`);
+    return null;
   }
-  warnings.push('DID document names no atproto PDS (#atproto_pds service)');
   return undefined;
 }
 
@@ -171,9 +154,17 @@ export function parseDidDocument(did: string, doc: unknown, opts: ParseDidDocume
   const out: ParsedDidDocument = { warnings };
   const claimedHandle = claimedHandleOf(listOf(doc, 'alsoKnownAs', warnings), warnings);
   if (claimedHandle !== undefined) out.claimedHandle = claimedHandle;
-  const signingKey = signingKeyOf(did, listOf(doc, 'verificationMethod', warnings), warnings);
+  const vms = listOf(doc, 'verificationMethod', warnings);
+  const signingKey = verificationKeyOf(did, vms, 'atproto', warnings, true);
   if (signingKey !== undefined) out.signingKey = signingKey;
-  const pds = pdsOf(did, listOf(doc, 'service', warnings), warnings, opts);
-  if (pds !== undefined) out.pds = pds;
+  const services = listOf(doc, 'service', warnings);
+  const pds = serviceEndpointOf(did, services, { fragment: 'atproto_pds', type: 'AtprotoPersonalDataServer', what: 'PDS' }, warnings, opts);
+  if (pds === undefined) warnings.push('DID document names no atproto PDS (#atproto_pds service)');
+  else if (pds !== null) out.pds = pds;
+  // Most accounts are not labelers: only a malformed labeler entry is worth a warning.
+  const labelKey = verificationKeyOf(did, vms, 'atproto_label', warnings, false);
+  if (labelKey !== undefined) out.labelKey = labelKey;
+  const labeler = serviceEndpointOf(did, services, { fragment: 'atproto_labeler', type: 'AtprotoLabeler', what: 'labeler' }, warnings, opts);
+  if (typeof labeler === 'string') out.labeler = labeler;
   return out;
 }

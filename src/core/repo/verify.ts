@@ -12,12 +12,16 @@ import { checkCborRecord, decodeCbor, type CborMap, type CborValue } from '../co
 import { readCar, type CarReadOptions } from '../codec/car.js';
 import { sha256, digestEquals, CODEC_DAG_CBOR, MH_SHA256 } from '../codec/cid.js';
 import type { PublicKey } from '../crypto/index.js';
+import { checkDid } from '../syntax/did.js';
 import { checkNsid } from '../syntax/nsid.js';
 import { checkRecordKey } from '../syntax/recordkey.js';
-import { isAtcliError } from '../errors.js';
-import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, verifyCommitSignature, type ParsedCommit } from './commit.js';
+import { isAtcliError, usage } from '../errors.js';
+import { givenKeySource, judgeSignature, type SignatureVerdict, type SigningKeySource } from '../identity/signing-keys.js';
+import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, unsignedCommitBytes, type ParsedCommit } from './commit.js';
 import { uvarintSize } from '../codec/varint.js';
 import { ByteArena, CidIndex } from './cid-index.js';
+import { ReachTracker, type RepoLimits } from './reach.js';
+import { CappedList, LIST_CAP, joinCapped } from '../util/capped-list.js';
 import { compareKeys, keyHeight, keyToString, MstNodeError, parseMstNode, type MstNode } from './mst.js';
 
 export interface RepoEntry {
@@ -27,16 +31,34 @@ export interface RepoEntry {
   cid: Cid;
 }
 
+/**
+ * ok: passed. failed: the data was checked and fails. warning: a finding that does not make the
+ * repository invalid (a historical signature, unreferenced blocks). unchecked: the check could
+ * not run (the signing key could not be obtained, the download broke off).
+ */
+export type CheckStatus = 'ok' | 'failed' | 'warning' | 'unchecked';
+
 export interface VerifyCheck {
   name: string;
+  status: CheckStatus;
+  /** status === 'ok' (kept for scripts written against the first contract). */
   ok: boolean;
   detail: string;
-  /** A failed warning-level check does not make the repository invalid. */
+  /** Set on warning-level findings, which do not make the repository invalid. */
   level?: 'warning';
 }
 
+/** valid: every check ran and passed; invalid: a check failed; unchecked: none failed but one could not run. */
+export type RepoVerdict = 'valid' | 'invalid' | 'unchecked';
+
 export interface RepoVerifyReport {
+  status: RepoVerdict;
+  /** status === 'valid' (a historical signature is valid, with a warning). */
   valid: boolean;
+  /** Why the verdict is unchecked (the details of the checks that could not run); null otherwise. */
+  reason: string | null;
+  /** The verdict on the commit signature; null when it was not judged (skipped, or no commit). */
+  signature: SignatureVerdict | null;
   did: string | null;
   rev: string | null;
   version: number | null;
@@ -54,15 +76,24 @@ export interface RepoVerifyReport {
   collections: Record<string, number>;
   checks: VerifyCheck[];
   errors: string[];
+  /** The first warnings (capped); `warningsOmitted` counts the rest. */
   warnings: string[];
+  warningsOmitted: number;
 }
 
 export interface RepoVerifyOptions {
   /** The DID the repository must belong to (K3). */
   expectedDid?: string;
-  /** The key to check the commit signature with; else `resolveKey` is asked. */
+  /** The only key the commit may be signed with (nothing is looked up). */
   key?: PublicKey;
-  /** Looks up the account's current signing key; called again with `fresh: true` once if the signature fails (K8). */
+  /** The DID's signing keys now and, for did:plc, over time (identity/signing-keys.ts). */
+  signingKeys?: SigningKeySource;
+  /** A commit signed by a key that was in force earlier but not now is invalid, not historical. */
+  currentKeyOnly?: boolean;
+  /**
+   * Looks up the account's current signing key only (no history); called again with `fresh: true`
+   * once if the signature fails. Superseded by `signingKeys`.
+   */
   resolveKey?: (did: string, opts: { fresh: boolean }) => Promise<PublicKey | undefined>;
   /** A declared partial CAR (diff, proof): absent nodes and records are not errors. */
   partial?: boolean;
@@ -80,26 +111,22 @@ export interface RepoVerifyOptions {
   onNode?: (node: { cid: Cid; layer: number; entries: number; present: boolean }) => void;
   /** Read-only tools (inspect, ls, diff) that do not authenticate: skip the signature check. */
   skipSignature?: boolean;
+  /**
+   * Called, as the CAR streams past, with every block that may be a record (hash-checked,
+   * dag-cbor, not the commit, not shaped like an MST node), before the next block is read; a
+   * returned promise is awaited. `bytes` is a view into the input: copy what must outlive the call.
+   */
+  onRecordBlock?: (cid: Cid, bytes: Uint8Array) => void | Promise<void>;
+  /** Limits on what is read (reach.ts; defaults {@link DEFAULT_REPO_LIMITS}); past them, runtime 'RepoTooLarge'. */
+  limits?: Partial<RepoLimits>;
 }
 
-const MAX_LISTED = 20;
 const MAX_MST_LAYER = 32;
 
 /** Collects messages per check, listing the first few and counting the rest. */
-class Findings {
-  readonly items: string[] = [];
-  count = 0;
-  add(message: string): void {
-    this.count++;
-    if (this.items.length < MAX_LISTED) this.items.push(message);
-  }
+class Findings extends CappedList<string> {
   summary(): string {
-    const more = this.count - this.items.length;
-    return more > 0 ? `${this.items.join('; ')}; and ${more} more` : this.items.join('; ');
-  }
-  all(): string[] {
-    const more = this.count - this.items.length;
-    return more > 0 ? [...this.items, `… and ${more} more`] : [...this.items];
+    return joinCapped(this);
   }
 }
 
@@ -161,6 +188,16 @@ function classifyRecord(
   }
 }
 
+/** The bytes of the commit's `data` link, when the block decodes to a map holding one. */
+function commitDataLink(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    const value = decodeCbor(bytes);
+    return isMap(value) && value.data instanceof Cid ? value.data.bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 interface Frame {
   node: MstNode;
   layer: number;
@@ -168,8 +205,15 @@ interface Frame {
 }
 
 export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: RepoVerifyOptions = {}): Promise<RepoVerifyReport> {
+  if (options.expectedDid !== undefined) {
+    const reason = checkDid(options.expectedDid);
+    if (reason !== null) throw usage('InvalidDid', `the DID the repository must belong to, ${JSON.stringify(options.expectedDid.slice(0, 100))}, is not a DID: ${reason}`);
+  }
   const report: RepoVerifyReport = {
+    status: 'invalid',
     valid: false,
+    reason: null,
+    signature: null,
     did: null,
     rev: null,
     version: null,
@@ -187,11 +231,9 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
     checks: [],
     errors: [],
     warnings: [],
+    warningsOmitted: 0,
   };
-  const check = (name: string, ok: boolean, detail: string, level?: 'warning'): void => {
-    report.checks.push(level ? { name, ok, detail, level } : { name, ok, detail });
-    if (!ok) (level ? report.warnings : report.errors).push(`${name}: ${detail}`);
-  };
+  const check = (name: string, ok: boolean, detail: string, level?: 'warning'): void => record(report, name, ok ? 'ok' : level ? 'warning' : 'failed', detail);
 
   // --- pass over the CAR ---
   const hashFailures = new Findings();
@@ -208,6 +250,10 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   let commitBytes: Uint8Array | undefined;
   let carError: string | undefined;
   let lastProgress = 0;
+  const reach = new ReachTracker(
+    options.limits,
+    (key) => nodeBytes.get(key) ?? ((recordTypes.has(key) || recordProblems.has(key) || decodeFailures.has(key) || corrupt.has(key) || key === rootCid?.key) ? true : undefined),
+  );
   try {
     const car = await readCar(source, { ...options.car, verifyHashes: false });
     rootCid = car.header.roots[0];
@@ -221,18 +267,22 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
         }
         const cid = block.cid;
         const key = cid.key;
+        // A block outside a tree already complete is counted, never kept (memory stays bounded).
+        const unreferenced = reach.section(key, block.bytes.length, report.bytes);
         if (cid.version !== 1 || cid.multihashCode !== MH_SHA256 || cid.bytes.length - cid.digestOffset !== 32) {
           hashFailures.add(`block ${cid.toString()} is not addressed by a CIDv1 sha2-256 hash`);
-          corrupt.add(key);
+          if (!unreferenced) corrupt.add(key);
           continue;
         }
         if (!digestEquals(sha256(block.bytes), cid.bytes, cid.digestOffset)) {
           hashFailures.add(`block ${cid.toString()} (at byte ${block.offset}) does not match its hash`);
-          corrupt.add(key);
+          if (!unreferenced) corrupt.add(key);
           continue;
         }
+        if (unreferenced) continue;
         if (rootCid && key === rootCid.key) {
           commitBytes = block.bytes.slice();
+          reach.commit(commitDataLink(commitBytes));
           continue;
         }
         if (cid.codec !== CODEC_DAG_CBOR) {
@@ -247,10 +297,17 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
           continue;
         }
         classifyRecord(key, bytes, recordTypes, recordProblems, decodeFailures, typeNames);
+        if (options.onRecordBlock) {
+          const pending = options.onRecordBlock(cid, bytes);
+          if (pending) await pending;
+        }
       }
     }
     options.onProgress?.({ bytes: report.bytes, blocks: report.blocks });
   } catch (err) {
+    // Only a malformed CAR is a verdict. A failed download, a transfer too slow or a limit passed
+    // means the repository could not be checked: the error itself (exit 1) says why and what to do.
+    if (isAtcliError(err) && err.kind !== 'invalid') throw err;
     carError = isAtcliError(err) ? err.message : String(err);
   }
 
@@ -300,7 +357,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   }
 
   // --- signature ---
-  if (parsed && !options.skipSignature) await checkSignature(parsed, options, report, check);
+  if (parsed && !options.skipSignature) await checkSignature(parsed, options, report);
 
   // --- MST walk ---
   if (parsed) {
@@ -316,43 +373,43 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   return finish(report);
 }
 
+/** Adds a check; failures go to `errors`, warnings to `warnings`. */
+function record(report: RepoVerifyReport, name: string, status: CheckStatus, detail: string): void {
+  report.checks.push(status === 'warning' ? { name, status, ok: false, detail, level: 'warning' } : { name, status, ok: status === 'ok', detail });
+  if (status === 'failed') report.errors.push(`${name}: ${detail}`);
+  else if (status === 'warning') report.warnings.push(`${name}: ${detail}`);
+}
+
 function finish(report: RepoVerifyReport): RepoVerifyReport {
-  report.valid = report.checks.every((c) => c.ok || c.level === 'warning');
+  const unchecked = report.checks.filter((c) => c.status === 'unchecked');
+  report.status = report.checks.some((c) => c.status === 'failed') ? 'invalid' : unchecked.length > 0 ? 'unchecked' : 'valid';
+  report.valid = report.status === 'valid';
+  report.reason = report.status === 'unchecked' ? unchecked.map((c) => `${c.name}: ${c.detail}`).join('; ') : null;
   return report;
 }
 
-async function checkSignature(
-  parsed: ParsedCommit,
-  options: RepoVerifyOptions,
-  report: RepoVerifyReport,
-  check: (name: string, ok: boolean, detail: string) => void,
-): Promise<void> {
-  let key = options.key;
-  let fromResolver = false;
-  try {
-    if (!key && options.resolveKey) {
-      key = await options.resolveKey(parsed.commit.did, { fresh: false });
-      fromResolver = true;
-    }
-  } catch (err) {
-    check('signature', false, `could not get the signing key of ${parsed.commit.did}: ${isAtcliError(err) ? err.message : String(err)}`);
+/** A source built on the first-contract callback: the current key only, no history. */
+function callbackKeySource(resolveKey: NonNullable<RepoVerifyOptions['resolveKey']>): SigningKeySource {
+  return {
+    currentKey: async (did, o) => (await resolveKey(did, { fresh: o?.fresh === true }))?.did() ?? null,
+    keyHistory: async () => null,
+    forget: () => undefined,
+  };
+}
+
+async function checkSignature(parsed: ParsedCommit, options: RepoVerifyOptions, report: RepoVerifyReport): Promise<void> {
+  const did = parsed.commit.did;
+  const source = options.key ? givenKeySource(options.key) : (options.signingKeys ?? (options.resolveKey ? callbackKeySource(options.resolveKey) : undefined));
+  if (source === undefined) {
+    record(report, 'signature', 'unchecked', `no signing key of ${did} was given or looked up`);
     return;
   }
-  if (!key) {
-    check('signature', false, `no signing key for ${parsed.commit.did} (its DID document has none; pass --key)`);
-    return;
-  }
-  let result = verifyCommitSignature(parsed, key);
-  if (!result.ok && fromResolver && options.resolveKey) {
-    // The key may have rotated since it was cached: re-resolve once, bypassing caches (K8).
-    const fresh = await options.resolveKey(parsed.commit.did, { fresh: true }).catch(() => undefined);
-    if (fresh && fresh.did() !== key.did()) {
-      key = fresh;
-      result = verifyCommitSignature(parsed, key);
-    }
-  }
-  report.signingKey = key.did();
-  check('signature', result.ok, result.ok ? `valid ${key.type} signature by ${key.did()}` : `${result.reason} (key ${key.did()})`);
+  const verdict = await judgeSignature(did, { message: unsignedCommitBytes(parsed.map), sig: parsed.commit.sig }, source, options.currentKeyOnly ? { currentKeyOnly: true } : {});
+  report.signature = verdict;
+  report.signingKey = verdict.key ?? verdict.currentKey;
+  const status: CheckStatus = verdict.status === 'valid' ? 'ok' : verdict.status === 'historical' ? 'warning' : verdict.status === 'invalid' ? 'failed' : 'unchecked';
+  record(report, 'signature', status, verdict.detail);
+  for (const note of verdict.notes) report.warnings.push(`signature: ${note}`);
 }
 
 interface BlockIndex {
@@ -400,7 +457,10 @@ function walkTree(
     try {
       const parsed = parseMstNode(decodeCbor(bytes));
       node = parsed.node;
-      for (const w of parsed.warnings) report.warnings.push(`MST node ${cid.toString()}: ${w}`);
+      for (const w of parsed.warnings) {
+        if (report.warnings.length < LIST_CAP) report.warnings.push(`MST node ${cid.toString()}: ${w}`);
+        else report.warningsOmitted++;
+      }
     } catch (err) {
       structure.add(`MST node ${cid.toString()} ${where}: ${err instanceof MstNodeError || isAtcliError(err) ? err.message : String(err)}`);
       return;

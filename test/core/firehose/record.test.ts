@@ -1,105 +1,109 @@
-// Recordings as a frame source: account look-ups (keys with their history) are recorded and read
-// back, so a replay verifies offline exactly as the live run did — keyRotatedSince included;
-// key entries of older recordings still work; frames come with the time they were received;
-// `after` skips frames up to a seq; a cut-off last entry is reported.
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { generatePrivateKey } from '../../../src/core/crypto/index.js';
-import type { AccountInfo } from '../../../src/core/firehose/keys.js';
-import { FirehosePipeline, type StreamOutput } from '../../../src/core/firehose/pipeline.js';
-import { FrameRecorder, readRecording, recordingSource } from '../../../src/core/firehose/record.js';
-import { post, tid } from '../repo/repo-builder.js';
-import { TestRepo, commitBody, frame } from './commit-builder.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AtcliError } from '../../../src/core/errors.js';
+import { FrameRecorder, RECORDING_MAGIC, readRecording, type RecordingEntry } from '../../../src/core/firehose/record.js';
 
-const T0 = '2025-01-01T00:00:00.000Z';
-const T1 = '2025-06-01T00:00:00.000Z';
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'atcli-rec-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function drain(p: FirehosePipeline, src: ReturnType<typeof recordingSource>): Promise<StreamOutput[]> {
-  const out: StreamOutput[] = [];
-  for await (const b of p.run(src)) out.push(...b);
+function entryBytes(kind: number, seq: number, length: number, payload: Uint8Array = new Uint8Array(length)): Buffer {
+  const out = Buffer.alloc(21 + payload.length);
+  out.writeUInt8(kind, 0);
+  out.writeBigUInt64BE(BigInt(seq), 1);
+  out.writeBigUInt64BE(1_700_000_000_000n, 9);
+  out.writeUInt32BE(length, 17);
+  out.set(payload, 21);
   return out;
 }
 
-describe('recordings as a frame source', () => {
-  it('a live run records its account look-ups; replaying the recording offline gives the same outputs', async () => {
-    const k1 = generatePrivateKey('k256');
-    const k2 = generatePrivateKey('p256');
-    const repo = new TestRepo({ did: 'did:plc:recordrecordrecordrecord', key: k1 });
-    const info: AccountInfo = {
-      did: repo.did,
-      source: 'plc',
-      current: k2.publicKey.did(),
-      history: [
-        { key: k1.publicKey.did(), from: T0, until: T1, pds: 'https://old.example', nullified: false },
-        { key: k2.publicKey.did(), from: T1, until: null, pds: 'https://new.example', nullified: false },
-      ],
-      pds: 'https://new.example',
-      status: { active: true, status: null },
-    };
-    const frames = [
-      frame({ op: 1, t: '#commit' }, commitBody({ ...repo.commit([{ action: 'create', path: `app.bsky.feed.post/${tid(9_000_001)}`, record: post('old key') }], { time: '2025-02-01T00:00:00.000Z' }).evt, seq: 1 })),
-      frame({ op: 1, t: '#commit' }, commitBody({ ...repo.commit([{ action: 'create', path: `app.bsky.feed.post/${tid(9_000_002)}`, record: post('new key') }], { signWith: k2, time: '2025-07-01T00:00:00.000Z' }).evt, seq: 2 })),
-    ];
-    const path = join(mkdtempSync(join(tmpdir(), 'atcli-rec-')), 'live.fh');
-    const recorder = await FrameRecorder.open(path);
-    let lookups = 0;
-    const live = new FirehosePipeline({
-      verify: true,
-      workers: 1,
-      resolveAccount: async () => {
-        lookups++;
-        return info;
-      },
-      onAccount: (did, result) => recorder.account(did, result),
-      // As the command does: each frame is recorded once handled, after the account entry it needed.
-      onHandled: (f) => void recorder.frame(f.data, f.seq, f.receivedAt),
-    });
-    const liveOut: StreamOutput[] = [];
-    const src = {
-      async *[Symbol.asyncIterator]() {
-        for (const [i, data] of frames.entries()) yield { data, receivedAt: Date.parse('2026-01-01T00:00:00Z') + i };
-      },
-    };
-    for await (const b of live.run(src)) liveOut.push(...b);
-    await recorder.close();
-    expect(lookups).toBe(1);
-    expect(liveOut.map((o) => o.value)).toEqual([
-      expect.objectContaining({ seq: 1, verified: true, keyRotatedSince: T1 }),
-      expect.objectContaining({ seq: 2, verified: true }),
-    ]);
+async function readAll(path: string): Promise<{ entries: RecordingEntry[]; err: AtcliError | undefined }> {
+  const entries: RecordingEntry[] = [];
+  try {
+    for await (const e of readRecording(path)) entries.push(e);
+  } catch (err) {
+    return { entries, err: err as AtcliError };
+  }
+  return { entries, err: undefined };
+}
 
-    const entries: string[] = [];
-    for await (const e of readRecording(path)) entries.push(e.kind);
-    expect(entries).toEqual(['account', 'frame', 'frame']);
-
-    // Offline: the account entry seeds the pipeline; nothing is looked up.
-    const replay = new FirehosePipeline({ verify: true, workers: 1, resolveAccount: async () => Promise.reject(new Error('offline')) });
-    const replayed = await drain(replay, recordingSource(path, { onAccount: (did, result) => replay.primeAccount(did, result) }));
-    expect(JSON.parse(JSON.stringify(replayed))).toEqual(JSON.parse(JSON.stringify(liveOut)));
-    expect(replay.lookups?.lookups).toBe(0);
+describe('FrameRecorder', () => {
+  it('creates nothing until the first entry: a connection that fails leaves no file', async () => {
+    const path = join(dir, 'frames.bin');
+    const rec = await FrameRecorder.open(path);
+    await rec.close();
+    expect(existsSync(path)).toBe(false);
   });
 
-  it('key entries, the received time, `after`, and a cut-off last entry', async () => {
-    const repo = new TestRepo({ did: 'did:plc:keyentrieskeyentrieskeye' });
-    const path = join(mkdtempSync(join(tmpdir(), 'atcli-rec-')), 'old.fh');
-    const recorder = await FrameRecorder.open(path);
-    await recorder.key(repo.did, { key: repo.key.publicKey.did() });
-    const received = Date.parse('2026-02-02T00:00:00Z');
-    for (let i = 1; i <= 3; i++) {
-      const c = repo.commit([{ action: 'create', path: `app.bsky.feed.post/${tid(9_100_000 + i)}`, record: post(`${i}`) }]);
-      await recorder.frame(frame({ op: 1, t: '#commit' }, commitBody({ ...c.evt, seq: i })), i, received + i);
-    }
-    await recorder.close();
-    appendFileSync(path, Buffer.from([1, 0, 0]));
-    const keys: string[] = [];
-    let truncated: number | null = null;
-    const seen: number[] = [];
-    const src = recordingSource(path, { after: 1, onKey: (did, r) => keys.push(`${did} ${'key' in r ? r.key : r.error}`), onTruncated: (offset) => (truncated = offset) });
-    for await (const f of src) seen.push(f.receivedAt);
-    expect(keys).toEqual([`${repo.did} ${repo.key.publicKey.did()}`]);
-    expect(seen).toEqual([received + 2, received + 3]);
-    expect(truncated).not.toBeNull();
+  it('writes the magic with the first entry, and continues an existing recording', async () => {
+    const path = join(dir, 'frames.bin');
+    const rec = await FrameRecorder.open(path);
+    await rec.session({ url: 'wss://relay.example.com/xrpc/com.atproto.sync.subscribeRepos', cursor: null });
+    await rec.frame(new Uint8Array([1, 2, 3]), 7, 1_700_000_000_000);
+    await rec.close();
+    expect(readFileSync(path).subarray(0, 8).toString('ascii')).toBe(RECORDING_MAGIC);
+    const again = await FrameRecorder.open(path);
+    await again.frame('text frame', null, 1_700_000_000_001);
+    await again.close();
+    const { entries, err } = await readAll(path);
+    expect(err).toBeUndefined();
+    expect(entries.map((e) => e.kind)).toEqual(['session', 'frame', 'frame']);
+  });
+
+  it('refuses a path in a folder that does not exist, and a file that is not a recording, before connecting', async () => {
+    const e1 = (await FrameRecorder.open(join(dir, 'nope', 'frames.bin')).catch((e: unknown) => e)) as AtcliError;
+    expect(e1.code).toBe('RecordingUnwritable');
+    writeFileSync(join(dir, 'notes.txt'), 'hello world');
+    const e2 = (await FrameRecorder.open(join(dir, 'notes.txt')).catch((e: unknown) => e)) as AtcliError;
+    expect(e2.code).toBe('NotARecording');
+  });
+});
+
+describe('readRecording: one verdict for every kind of damage', () => {
+  const good = entryBytes(1, 1, 3, new Uint8Array([0xa1, 0x61, 0x74]));
+
+  const cases: Array<[string, Buffer, number, RegExp]> = [
+    ['a truncated entry header', Buffer.concat([Buffer.from(RECORDING_MAGIC), good, entryBytes(1, 2, 0).subarray(0, 10)]), 8 + good.length, /cut off/],
+    ['a truncated payload', Buffer.concat([Buffer.from(RECORDING_MAGIC), good, entryBytes(1, 2, 100).subarray(0, 60)]), 8 + good.length, /only 39 follow/],
+    ['a 64 MB length claim beyond the file', Buffer.concat([Buffer.from(RECORDING_MAGIC), good, entryBytes(1, 2, 64 * 1024 * 1024, new Uint8Array(10))]), 8 + good.length, /claims 67108864 bytes/],
+    ['a length beyond the frame limit', Buffer.concat([Buffer.from(RECORDING_MAGIC), good, entryBytes(1, 2, 0xffffffff, new Uint8Array(10))]), 8 + good.length, /more than an entry of kind 1/],
+    ['a key entry larger than a key entry can be', Buffer.concat([Buffer.from(RECORDING_MAGIC), good, entryBytes(3, 0, 1_000_000, new Uint8Array(10))]), 8 + good.length, /kind 3/],
+    ['a key entry that is not JSON', Buffer.concat([Buffer.from(RECORDING_MAGIC), good, entryBytes(3, 0, 4, Buffer.from('{{{{'))]), 8 + good.length, /key entry/],
+  ];
+
+  it.each(cases)('%s: invalid CorruptRecording at the byte offset, after the entries before it', async (_name, bytes, offset, why) => {
+    const path = join(dir, 'damaged.bin');
+    writeFileSync(path, bytes);
+    const t0 = performance.now();
+    const { entries, err } = await readAll(path);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(entries).toHaveLength(1);
+    expect(err).toBeInstanceOf(AtcliError);
+    expect(err?.code).toBe('CorruptRecording');
+    expect(err?.exitCode).toBe(3);
+    expect(err?.message).toContain(`at byte ${offset}`);
+    expect(err?.message).toMatch(why);
+  });
+
+  it.each([
+    ['an empty file', Buffer.alloc(0)],
+    ['a wrong magic', Buffer.concat([Buffer.from('ATCLIFH9'), good])],
+    ['a few bytes', Buffer.from('ATC')],
+  ])('%s is invalid too (exit 3), naming byte 0', async (_name, bytes) => {
+    const path = join(dir, 'other.bin');
+    writeFileSync(path, bytes);
+    const { err } = await readAll(path);
+    expect(err?.exitCode).toBe(3);
+    expect(err?.message).toContain('byte 0');
+  });
+
+  it('a missing file is a usage error', async () => {
+    const { err } = await readAll(join(dir, 'missing.bin'));
+    expect(err?.code).toBe('FileNotFound');
+    expect(err?.exitCode).toBe(2);
   });
 });

@@ -129,7 +129,7 @@ export class MigrationRun {
     } catch (err) {
       if (err instanceof AtcliError && err.code === 'LoginFailed') {
         throw authError('NewPasswordRejected', `${new URL(this.journal.newPds).host} did not accept the password for the new account of ${this.journal.did}`, {
-          hint: 'give the password chosen when the migration started (ATCLI_NEW_PASSWORD or the prompt)',
+          hint: 'give the password chosen when the migration started',
         });
       }
       throw err;

@@ -1,5 +1,5 @@
 /**
- * Finalising (invariants §5.A.6, V5): activate the new account and check it reports active; only
+ * Finalising (docs/account-migration.md): activate the new account and check it reports active; only
  * then — with the new host verified (verify-new) and checked active again right before — deactivate
  * the old account (never deleted: the old host can help with a PLC recovery for 72 h). The final
  * report compares both sides: records, blobs, preferences, identity, status.
@@ -10,17 +10,18 @@ import { listBlobs } from '../../blob/index.js';
 import { getSession, type XrpcClient } from '../../xrpc/index.js';
 import { activateAccount, checkAccountStatus, deactivateAccount, getPreferences, missingBlobCids } from '../admin.js';
 import { isDone, type MigrationReport, type SideSummary } from '../journal.js';
-import { canonicalJson } from './preferences.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
 import { fileChunks } from './repo.js';
+import { downloadRepoCar } from '../../repo/remote.js';
 
 export async function activateStep(run: MigrationRun): Promise<StepOutcome> {
   const client = await run.newClient();
   const before = await checkAccountStatus(client);
   if (!before.activated) await activateAccount(client);
   const after = await checkAccountStatus(client);
-  if (!after.activated) throw runtime('ActivationFailed', 'the new host still reports the account as not active after activateAccount', { hint: 'the old account is still active; try again: atcli account migrate --resume' });
-  if (!after.validDid) throw runtime('ActivationFailed', 'the new host says the DID document does not point at it', { hint: 'the old account is still active; run atcli account migrate --resume in a minute' });
+  if (!after.activated) throw runtime('ActivationFailed', 'the new host still reports the account as not active after activateAccount', { hint: 'the old account is still active' });
+  if (!after.validDid) throw runtime('ActivationFailed', 'the new host says the DID document does not point at it', { hint: 'the old account is still active; the directory may need a minute' });
   const session = await getSession(client);
   if (session.active === false) throw runtime('ActivationFailed', `the new host's session says the account is ${session.status ?? 'inactive'}`);
   run.journal.activation = { ...run.journal.activation, activatedAt: new Date().toISOString() };
@@ -38,7 +39,7 @@ export async function deactivateOldStep(run: MigrationRun): Promise<StepOutcome>
   const info = await getSession(run.oldClient);
   if (info.active !== false) await deactivateAccount(run.oldClient);
   const after = await getSession(run.oldClient);
-  if (after.active !== false) throw runtime('DeactivationFailed', `the old host still reports the old account as active`, { hint: 'run atcli account migrate --resume, or deactivate it yourself later' });
+  if (after.active !== false) throw runtime('DeactivationFailed', `the old host still reports the old account as active`, { hint: 'resuming tries again; or deactivate it on the old host later' });
   j.activation = { ...j.activation, oldDeactivatedAt: new Date().toISOString() };
   return done(info.active === false ? 'already deactivated' : `deactivated on ${new URL(j.oldPds).host} (not deleted: it can help with a PLC recovery for 72 hours)`);
 }
@@ -50,7 +51,7 @@ async function countBlobs(client: XrpcClient, did: string): Promise<number> {
 }
 
 async function repoPaths(client: XrpcClient, did: string): Promise<Map<string, string>> {
-  const res = await client.queryStream('com.atproto.sync.getRepo', { did });
+  const res = await downloadRepoCar(client, did);
   const { entries } = await listRepoEntries(res.body, `the repository of ${did} on ${new URL(client.service).host}`);
   return new Map(entries.map((e) => [e.path, e.cid.toString()]));
 }

@@ -1,5 +1,5 @@
 /**
- * Step preferences (invariants §5.A.4): the private app.bsky preferences kept on the PDS are read
+ * Step preferences (docs/account-migration.md): the private app.bsky preferences kept on the PDS are read
  * from the old host, saved in the backup folder, written to the new host (putPreferences replaces
  * the whole list, so repeating it is harmless) and read back to compare.
  */
@@ -8,22 +8,9 @@ import { runtime } from '../../errors.js';
 import { getPreferences, putPreferences } from '../admin.js';
 import { writeBackupFile } from '../journal.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 
 export const PREFERENCES_FILE = 'preferences.json';
-
-/** Stable JSON (sorted keys) for comparing preference lists. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .filter((k) => o[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 export async function preferencesStep(run: MigrationRun): Promise<StepOutcome> {
   const j = run.journal;
@@ -35,7 +22,7 @@ export async function preferencesStep(run: MigrationRun): Promise<StepOutcome> {
   const back = await getPreferences(client);
   if (canonicalJson(back) !== canonicalJson(prefs)) {
     throw runtime('PreferencesMismatch', `the new host stored different preferences than were sent (${back.length} vs ${prefs.length} entries)`, {
-      hint: 'the old account is untouched; try again with atcli account migrate --resume',
+      hint: 'the old account is untouched',
     });
   }
   j.preferences = { count: prefs.length, file: file.path, sha256: createHash('sha256').update(canonicalJson(prefs)).digest('hex') };

@@ -1,5 +1,5 @@
 /**
- * The verification gates (invariants V3, V5).
+ * The verification gates (docs/account-migration.md).
  * - verify-copy, before the identity moves: the new host's checkAccountStatus shows every record
  *   of the verified export and importedBlobs == expectedBlobs, listMissingBlobs is empty, and the
  *   old repository has not changed since it was exported (if it has, the copy is redone: a
@@ -18,6 +18,7 @@ import { resetFrom } from '../journal.js';
 import { BLOB_MAX_BYTES } from './blobs.js';
 import { done, pool, type MigrationRun, type StepOutcome } from './context.js';
 import { checkExportedCar, fileChunks } from './repo.js';
+import { downloadRepoCar } from '../../repo/remote.js';
 
 /** How often the copy is redone because the old account kept changing. */
 export const MAX_CATCH_UP_ROUNDS = 3;
@@ -32,7 +33,7 @@ export async function verifyCopyStep(run: MigrationRun): Promise<StepOutcome> {
     j.catchUpRounds++;
     if (j.catchUpRounds > MAX_CATCH_UP_ROUNDS) {
       throw runtime('SourceKeepsChanging', `the old account changed again during the copy (rev ${source.rev} → ${latest.rev}) ${MAX_CATCH_UP_ROUNDS} times`, {
-        hint: 'stop posting from other apps while the migration runs, then: atcli account migrate --resume',
+        hint: 'stop posting from other apps while the migration runs',
       });
     }
     delete j.exported;
@@ -57,7 +58,7 @@ export async function verifyCopyStep(run: MigrationRun): Promise<StepOutcome> {
   if (missing.length > 0) problems.push(`the new host still lists ${missing.length} missing blob${missing.length === 1 ? '' : 's'} (${missing.slice(0, 3).join(', ')})`);
   if (problems.length > 0) {
     throw invalid('CopyIncomplete', `the new host does not hold everything yet: ${problems.join('; ')}`, {
-      hint: 'nothing about your identity changed and the old account is still active; run atcli account migrate --resume to copy what is missing',
+      hint: 'resuming copies what is missing',
       details: { gate: j.gate },
     });
   }
@@ -81,21 +82,21 @@ export async function verifyNewStep(run: MigrationRun): Promise<StepOutcome> {
   const unchanged = j.source !== undefined && latest.cid === j.source.commit;
   const checkKey = unchanged ? j.source!.signingKey : keyDid;
   const newEntries: RepoEntry[] = [];
-  const res = await run.newPublic.queryStream('com.atproto.sync.getRepo', { did: run.did });
+  const res = await downloadRepoCar(run.newPublic, run.did);
   const report = await verifyRepoCar(res.body, { expectedDid: run.did, key: parseDidKey(checkKey), onEntry: (e) => newEntries.push(e) });
   if (!report.valid) {
     throw invalid('NewRepoInvalid', `the repository served by the new host does not verify with ${unchanged ? 'the key it was exported with' : 'its signing key'} ${checkKey}: ${report.errors.slice(0, 3).join('; ')}`, {
-      hint: 'the old account has NOT been deactivated; report this to the new host, then: atcli account migrate --resume',
+      hint: 'report this to the new host',
     });
   }
   if (report.commit !== latest.cid && !unchanged) {
-    throw invalid('NewRepoInvalid', `the new host's repository commit ${report.commit} is not its latest commit ${latest.cid}`, { hint: 'run atcli account migrate --resume' });
+    throw invalid('NewRepoInvalid', `the new host's repository commit ${report.commit} is not its latest commit ${latest.cid}`);
   }
   const have = entryMap(newEntries);
   const missingOnNew = source.entries.filter((e) => have.get(e.path) !== e.cid.toString());
   if (missingOnNew.length > 0) {
     throw invalid('NewRepoIncomplete', `the new host's repository lacks ${missingOnNew.length} record${missingOnNew.length === 1 ? '' : 's'} of the source (${missingOnNew.slice(0, 3).map((e) => e.path).join(', ')})`, {
-      hint: 'the old account has NOT been deactivated; run atcli account migrate --resume',
+      hint: 'the old account has NOT been deactivated',
       details: { missing: missingOnNew.slice(0, 50).map((e) => e.path) },
     });
   }
@@ -104,7 +105,7 @@ export async function verifyNewStep(run: MigrationRun): Promise<StepOutcome> {
   const missing = await missingBlobCids(client);
   if (missing.length > 0 || st.importedBlobs !== st.expectedBlobs) {
     throw invalid('NewBlobsIncomplete', `the new host misses ${missing.length} blob${missing.length === 1 ? '' : 's'} (${st.importedBlobs}/${st.expectedBlobs} imported)`, {
-      hint: 'the old account has NOT been deactivated; run atcli account migrate --resume',
+      hint: 'the old account has NOT been deactivated',
     });
   }
   const cids: string[] = [];
@@ -124,7 +125,7 @@ export async function verifyNewStep(run: MigrationRun): Promise<StepOutcome> {
   );
   if (bad.length > 0) {
     throw invalid('NewBlobsInvalid', `${bad.length} blob${bad.length === 1 ? '' : 's'} cannot be fetched intact from the new host: ${bad.slice(0, 3).join('; ')}`, {
-      hint: 'the old account has NOT been deactivated; run atcli account migrate --resume',
+      hint: 'the old account has NOT been deactivated',
     });
   }
   j.verifyNew = { records: report.records, missingOnNew: 0, blobsChecked: cids.length, at: new Date().toISOString() };
