@@ -103,4 +103,25 @@ describe('recordings as a frame source', () => {
     expect(keys).toEqual([`${repo.did} ${repo.key.publicKey.did()}`]);
     expect(seen).toEqual([received + 2, received + 3]);
   });
+
+  it('an account entry with a long key history (beyond the size of a key entry) reads back whole', async () => {
+    const did = 'did:plc:longhistorylonghistorylong';
+    const key = generatePrivateKey('k256').publicKey.did();
+    const history = Array.from({ length: 1000 }, (_, i) => ({
+      key,
+      from: new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString(),
+      until: i === 999 ? null : new Date(Date.UTC(2024, 0, 1) + (i + 1) * 60_000).toISOString(),
+      pds: `https://pds${i}.example.com`,
+      nullified: false,
+    }));
+    const info: AccountInfo = { did, source: 'plc', current: key, history, pds: 'https://pds999.example.com' };
+    expect(JSON.stringify(info).length).toBeGreaterThan(64 * 1024);
+    const path = join(mkdtempSync(join(tmpdir(), 'atcli-rec-')), 'long.fh');
+    const recorder = await FrameRecorder.open(path);
+    await recorder.account(did, { info });
+    await recorder.close();
+    const entries = [];
+    for await (const e of readRecording(path)) entries.push(e);
+    expect(entries).toEqual([{ kind: 'account', did, result: { info }, offset: 8 }]);
+  });
 });
