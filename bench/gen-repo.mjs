@@ -67,7 +67,7 @@ function seedWords(s) {
   return [d.readUInt32LE(0), d.readUInt32LE(4), d.readUInt32LE(8), d.readUInt32LE(12)];
 }
 /** xoshiro128** */
-function prng(seed) {
+export function prng(seed) {
   let [a, b, c, d] = seedWords(seed);
   const next = () => {
     const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
@@ -99,7 +99,7 @@ function prng(seed) {
 
 // ---------------------------------------------------------------- TIDs (base32-sortable)
 const S32 = '234567abcdefghijklmnopqrstuvwxyz';
-function tid(micros, clockId) {
+export function tid(micros, clockId) {
   let v = (BigInt(Math.floor(micros)) << 10n) | BigInt(clockId & 1023);
   let s = '';
   for (let i = 0; i < 13; i++) {
@@ -109,7 +109,7 @@ function tid(micros, clockId) {
   return s;
 }
 const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
-function base32(bytes) {
+export function base32(bytes) {
   let out = '';
   let bits = 0;
   let value = 0;
@@ -135,29 +135,22 @@ const WORDS = [
 ];
 const LANGS = [['en'], ['en'], ['en'], ['ja'], ['de'], ['pt'], ['es'], ['en', 'ja'], ['ko'], ['fr']];
 
-function makeContext(r) {
+export function makeContext(r) {
   const others = Array.from({ length: 500 }, () => `did:plc:${base32(r.bytes(15)).slice(0, 24)}`);
   return { r, others };
 }
-function randomText(r, min, max) {
+export function randomText(r, min, max) {
   const target = r.int(min, max);
   let s = '';
   while (s.length < target) s += (s ? ' ' : '') + r.pick(WORDS);
   return s.length > max ? s.slice(0, max).trimEnd() : s;
 }
 
-export async function generateRepo(n, { seed = DEFAULT_SEED, out = DATA_DIR, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
-  const { MST, Repo, ReadableBlockstore, WriteOpAction, signCommit, cborToLex } = await import('@atproto/repo');
-  const { Secp256k1Keypair } = await import('@atproto/crypto');
-  const { encode } = await import('@atproto/lex-cbor');
-  const { cidForCbor, createCid } = await import('@atproto/lex-data');
-
-  const started = performance.now();
-  const r = prng(`${seed}:${n}`);
-  const ctx = makeContext(r);
-  const privateKey = createHash('sha256').update(`${seed}:signing-key`).digest();
-  const keypair = await Secp256k1Keypair.import(privateKey, { exportable: true });
-  const did = `did:plc:${base32(createHash('sha256').update(`${seed}:did:${n}`).digest()).slice(0, 24)}`;
+/**
+ * The bench's record generator (the mix in the module comment), drawing from `r`; `createCid`
+ * is @atproto/lex-data's. Shared with gen-firehose.mjs.
+ */
+export function recordFactory(r, ctx, did, createCid) {
   const randCid = (codec) => createCid(codec, 0x12, r.bytes(32));
   const strongRef = () => {
     const author = r.rand() < 0.15 ? did : r.pick(ctx.others);
@@ -197,6 +190,22 @@ export async function generateRepo(n, { seed = DEFAULT_SEED, out = DATA_DIR, log
     if (x < 0.9) return ['app.bsky.feed.repost', { $type: 'app.bsky.feed.repost', subject: strongRef(), createdAt }];
     return ['app.bsky.graph.follow', { $type: 'app.bsky.graph.follow', subject: r.pick(ctx.others), createdAt }];
   }
+  return { makeRecord, blob, strongRef };
+}
+
+export async function generateRepo(n, { seed = DEFAULT_SEED, out = DATA_DIR, log = (m) => process.stderr.write(`${m}\n`) } = {}) {
+  const { MST, Repo, ReadableBlockstore, WriteOpAction, signCommit, cborToLex } = await import('@atproto/repo');
+  const { Secp256k1Keypair } = await import('@atproto/crypto');
+  const { encode } = await import('@atproto/lex-cbor');
+  const { cidForCbor, createCid } = await import('@atproto/lex-data');
+
+  const started = performance.now();
+  const r = prng(`${seed}:${n}`);
+  const ctx = makeContext(r);
+  const privateKey = createHash('sha256').update(`${seed}:signing-key`).digest();
+  const keypair = await Secp256k1Keypair.import(privateKey, { exportable: true });
+  const did = `did:plc:${base32(createHash('sha256').update(`${seed}:did:${n}`).digest()).slice(0, 24)}`;
+  const { makeRecord, blob } = recordFactory(r, ctx, did, createCid);
 
   // Block store keyed by CID string: bytes plus the index of the rev that first stored the block.
   class BenchStorage extends ReadableBlockstore {

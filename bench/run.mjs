@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a peer measured in the same run.
-//   node bench/run.mjs [startup|repo-verify|blob-sync]   (repo-verify: BENCH_1M=1 adds the 1M-record repository)
+//   node bench/run.mjs [startup|repo-verify|blob-sync|firehose]   (repo-verify: BENCH_1M=1 adds the 1M-record repository)
 // Benches with peers install bench/package.json's dependencies into bench/node_modules on first use.
 import { benchStartup } from './startup.mjs';
 
@@ -8,6 +8,7 @@ const benches = {
   startup: benchStartup,
   'repo-verify': async () => (await import('./repo-verify.mjs')).benchRepoVerify(),
   'blob-sync': async () => (await import('./blob-sync.mjs')).benchBlobSync(),
+  firehose: async () => (await import('./firehose.mjs')).benchFirehose(),
 };
 if (only && !(only in benches)) {
   console.error(`unknown bench "${only}"; one of: ${Object.keys(benches).join(', ')}`);

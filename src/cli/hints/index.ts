@@ -5,6 +5,7 @@
 import { AtcliError, type LocalErrorCode } from '../../core/errors.js';
 import { ACCOUNT_HINTS } from './account.js';
 import { BLOB_HINTS } from './blob.js';
+import { FIREHOSE_HINTS } from './firehose.js';
 import { GENERAL_HINTS } from './general.js';
 import { LEX_HINTS } from './lex.js';
 import { NETWORK_HINTS } from './network.js';
@@ -30,6 +31,8 @@ const AREAS: Readonly<Record<string, HintTable>> = {
   pds: OPS_HINTS,
   relay: OPS_HINTS,
   doctor: OPS_HINTS,
+  firehose: FIREHOSE_HINTS,
+  labels: FIREHOSE_HINTS,
 };
 
 /** Consulted for every command after its area's table. */

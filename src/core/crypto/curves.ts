@@ -30,6 +30,8 @@ export interface CurveInfo {
   readonly halfN: Uint8Array;
   /** SubjectPublicKeyInfo DER up to (and including) the BIT STRING's unused-bits byte; append the 65-byte point. */
   readonly spkiPrefix: Uint8Array;
+  /** The same for a 33-byte compressed point. */
+  readonly spkiCompressedPrefix: Uint8Array;
   /** Varint-encoded multicodec of the public key (`secp256k1-pub` 0xe7, `p256-pub` 0x1200). */
   readonly pubCodec: Uint8Array;
   readonly pubCodecValue: number;
@@ -60,6 +62,7 @@ function makeCurve(
   jwtAlg: 'ES256K' | 'ES256',
   noble: NobleEcdsa,
   spkiPrefixHex: string,
+  spkiCompressedPrefixHex: string,
   pubCodec: [number, number],
   pubCodecValue: number,
   privCodec: [number, number],
@@ -75,6 +78,7 @@ function makeCurve(
     n: bigintTo32Bytes(order),
     halfN: bigintTo32Bytes(order >> 1n),
     spkiPrefix: hex(spkiPrefixHex),
+    spkiCompressedPrefix: hex(spkiCompressedPrefixHex),
     pubCodec: Uint8Array.from(pubCodec),
     pubCodecValue,
     privCodec: Uint8Array.from(privCodec),
@@ -91,6 +95,7 @@ export const CURVES: Readonly<Record<KeyType, CurveInfo>> = Object.freeze({
     'ES256K',
     secp256k1,
     '3056301006072a8648ce3d020106052b8104000a034200',
+    '3036301006072a8648ce3d020106052b8104000a032200',
     [0xe7, 0x01],
     0xe7,
     [0x81, 0x26],
@@ -104,6 +109,7 @@ export const CURVES: Readonly<Record<KeyType, CurveInfo>> = Object.freeze({
     'ES256',
     p256,
     '3059301306072a8648ce3d020106082a8648ce3d030107034200',
+    '3039301306072a8648ce3d020106082a8648ce3d030107032200',
     [0x80, 0x24],
     0x1200,
     [0x86, 0x26],

@@ -27,3 +27,4 @@ export {
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
 export { describeKeyText, parseKeyText, parsePrivateKeyText, type KeyDescription, type KeyLayout, type KeyTextOptions, type ParsedKeyText } from './key-text.js';
 export { MAX_KEY_BYTES, MAX_KEY_MULTIBASE_CHARS } from './encoding.js';
+export { enableFastK256, fastK256Enabled } from './fast-k256.js';

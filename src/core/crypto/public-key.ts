@@ -20,6 +20,7 @@ import {
   isPrivateKeyCodec,
   readVarint,
 } from './encoding.js';
+import { decompressK256Fast, verifyK256Fast } from './fast-k256.js';
 import { checkSignatureBytes } from './signature.js';
 
 export interface PublicKey {
@@ -56,15 +57,17 @@ class EcPublicKey implements PublicKey {
   readonly type: KeyType;
   readonly #curve: CurveInfo;
   readonly #compressed: Uint8Array;
-  readonly #uncompressed: Uint8Array;
+  #uncompressed: Uint8Array | undefined;
   #multikey: string | undefined;
   #keyObject: KeyObject | undefined;
 
-  constructor(curve: CurveInfo, compressed: Uint8Array, uncompressed: Uint8Array) {
+  /** Either the uncompressed point or a KeyObject (from which it is derived when asked). */
+  constructor(curve: CurveInfo, compressed: Uint8Array, uncompressed: Uint8Array | KeyObject) {
     this.type = curve.type;
     this.#curve = curve;
     this.#compressed = compressed;
-    this.#uncompressed = uncompressed;
+    if (uncompressed instanceof Uint8Array) this.#uncompressed = uncompressed;
+    else this.#keyObject = uncompressed;
   }
 
   /** A copy of the 33-byte compressed point. */
@@ -74,7 +77,20 @@ class EcPublicKey implements PublicKey {
 
   /** A copy of the 65-byte uncompressed point (0x04 ‖ x ‖ y). */
   uncompressed(): Uint8Array {
-    return this.#uncompressed.slice();
+    return this.point.slice();
+  }
+
+  /** The uncompressed point itself (no copy), for verification inside this module. */
+  get point(): Uint8Array {
+    if (this.#uncompressed === undefined) {
+      const jwk = (this.#keyObject as KeyObject).export({ format: 'jwk' });
+      const out = new Uint8Array(65);
+      out[0] = 4;
+      out.set(Buffer.from(jwk.x ?? '', 'base64url'), 1);
+      out.set(Buffer.from(jwk.y ?? '', 'base64url'), 33);
+      this.#uncompressed = out;
+    }
+    return this.#uncompressed;
   }
 
   get jwtAlg(): 'ES256K' | 'ES256' {
@@ -93,7 +109,7 @@ class EcPublicKey implements PublicKey {
   /** The node:crypto KeyObject for this key, built on first use. */
   keyObject(): KeyObject {
     this.#keyObject ??= createPublicKey({
-      key: Buffer.from(concatBytes(this.#curve.spkiPrefix, this.#uncompressed)),
+      key: Buffer.from(concatBytes(this.#curve.spkiPrefix, this.point)),
       format: 'der',
       type: 'spki',
     });
@@ -150,6 +166,11 @@ function keyFromPoint(curve: CurveInfo, point: Uint8Array, what: string): EcPubl
   if (point.length === 65 && prefix !== 0x04) {
     throw badKey(`${what}: an uncompressed point must start with 0x04 (got ${hexByte(prefix)})`);
   }
+  if (point.length === 33) {
+    const fast = fastKeyFromCompressed(curve, point);
+    if (fast === null) throw badKey(`${what} is not a valid ${curve.label} point (not on the curve, or a coordinate is out of range)`);
+    if (fast !== undefined) return fast;
+  }
   let compressed: Uint8Array;
   let uncompressed: Uint8Array;
   try {
@@ -162,6 +183,26 @@ function keyFromPoint(curve: CurveInfo, point: Uint8Array, what: string): EcPubl
     throw badKey(`${what} is not a valid ${curve.label} point (not on the curve, or a coordinate is out of range)`);
   }
   return new EcPublicKey(curve, compressed, uncompressed);
+}
+
+/**
+ * A compressed point decompressed (and so checked to lie on the curve) without BigInt
+ * arithmetic: k256 by libsecp256k1 once `enableFastK256` loaded it, p256 by OpenSSL (which also
+ * builds the KeyObject that verification needs). Null: not a valid point. Undefined: no fast
+ * path (noble decides).
+ */
+function fastKeyFromCompressed(curve: CurveInfo, point: Uint8Array): EcPublicKey | null | undefined {
+  if (curve.type === 'k256') {
+    const full = decompressK256Fast(point);
+    return full === undefined || full === null ? full : new EcPublicKey(curve, point.slice(), full);
+  }
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPublicKey({ key: Buffer.from(concatBytes(curve.spkiCompressedPrefix, point)), format: 'der', type: 'spki' });
+  } catch {
+    return null;
+  }
+  return new EcPublicKey(curve, point.slice(), keyObject);
 }
 
 /** Build a public key from a raw SEC1 point (33 or 65 bytes) of a known curve. */
@@ -224,8 +265,20 @@ export function parseDidKey(s: string): PublicKey {
   if (typeof s !== 'string' || !s.startsWith(DID_KEY_PREFIX)) {
     throw badKey('not a did:key (it must start with "did:key:")');
   }
-  return parseMultikeyBody(s.slice(DID_KEY_PREFIX.length), 'did:key', { allowUncompressed: false });
+  const known = parsedDidKeys.get(s);
+  if (known !== undefined) return known;
+  const key = parseMultikeyBody(s.slice(DID_KEY_PREFIX.length), 'did:key', { allowUncompressed: false });
+  if (parsedDidKeys.size >= PARSED_DID_KEYS_MAX) parsedDidKeys.clear();
+  parsedDidKeys.set(s, key);
+  return key;
 }
+
+/**
+ * Keys are immutable values: the same did:key (a PDS's rotation key in every audit log it
+ * signed, an account's key in every commit) is parsed once. Bounded.
+ */
+const parsedDidKeys = new Map<string, PublicKey>();
+const PARSED_DID_KEYS_MAX = 4096;
 
 /** Parse a Multikey `z…` value (as in a `Multikey` verification method). Throws invalid 'InvalidPublicKey'. */
 export function parseMultikey(s: string): PublicKey {
@@ -333,16 +386,20 @@ export const SIGNATURE_MISMATCH = 'signature does not match the message and publ
 
 /**
  * Verify an atproto ECDSA signature over SHA-256(message): shape/range/low-S checks, then
- * node:crypto. Never throws for bad signatures; the reason says what was wrong.
+ * node:crypto (or libsecp256k1 for k256 once `enableFastK256` loaded it). Never throws for bad
+ * signatures; the reason says what was wrong.
  */
 export function verifySignature(publicKey: PublicKey, message: Uint8Array, sig: Uint8Array): VerifyResult {
   const reason = checkSignatureBytes(sig, publicKey.type);
   if (reason !== null) return { ok: false, reason };
-  let ok: boolean;
-  try {
-    ok = nodeVerify('sha256', message, { key: concrete(publicKey).keyObject(), dsaEncoding: 'ieee-p1363' }, sig);
-  } catch {
-    ok = false;
+  const key = concrete(publicKey);
+  let ok = publicKey.type === 'k256' ? verifyK256Fast(key.point, message, sig) : undefined;
+  if (ok === undefined) {
+    try {
+      ok = nodeVerify('sha256', message, { key: key.keyObject(), dsaEncoding: 'ieee-p1363' }, sig);
+    } catch {
+      ok = false;
+    }
   }
   return ok ? VERIFY_OK : { ok: false, reason: SIGNATURE_MISMATCH };
 }

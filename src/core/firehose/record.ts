@@ -15,6 +15,7 @@
  * | 2    | a text WebSocket message (UTF-8); invalid on this stream, kept so that replay reports it too |
  * | 3    | a signing key the pipeline resolved, UTF-8 JSON `{"did": …, "key": "did:key:…"}` or `{"did": …, "error": "…"}`; written before the frame whose verification needed it, so replay verifies with the same keys, offline |
  * | 4    | a session start, UTF-8 JSON `{"url": …, "cursor": n \| null, "startedAt": "…"}` (informational) |
+ * | 5    | an account look-up (keys with their history, PDS), UTF-8 JSON `{"did": …, "info": {…}}` or `{"did": …, "error": "…"}` (see `AccountInfo` in keys.ts); written like kind 3, by history-aware verification |
  *
  * `seq` is the frame's sequence number, 0 when it has none (`#info`, text, undecodable frames) and
  * for kinds 3 and 4. `time` is when atcli received the frame (ms since the Unix epoch); replay
@@ -30,6 +31,8 @@ import { constants } from 'node:fs';
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { invalid, runtime, usage } from '../errors.js';
+import { parseAccountInfo, type AccountLookup } from './keys.js';
+import type { FrameInput, FrameSource } from './pipeline.js';
 
 export const RECORDING_MAGIC = 'ATCLIFH1';
 const MAGIC = Buffer.from(RECORDING_MAGIC, 'ascii');
@@ -41,21 +44,20 @@ const ENTRY_HEADER_BYTES = 1 + 8 + 8 + 4;
 export const MAX_RECORDED_FRAME = 16 * 1024 * 1024;
 /** The largest key or session entry (kinds 3 and 4, and unknown kinds): small JSON. */
 export const MAX_RECORDED_NOTE = 64 * 1024;
+/** The largest account entry (kind 5): a did:plc key history can be long. */
+export const MAX_RECORDED_ACCOUNT = 4 * 1024 * 1024;
 
-export const ENTRY_KINDS = { binary: 1, text: 2, key: 3, session: 4 } as const;
+export const ENTRY_KINDS = { binary: 1, text: 2, key: 3, session: 4, account: 5 } as const;
 
 export type RecordingEntry =
   | { kind: 'frame'; seq: number | null; time: number; data: Uint8Array | string; offset: number }
   | { kind: 'key'; did: string; key: string | null; error: string | null; offset: number }
   | { kind: 'session'; url: string | null; cursor: number | null; startedAt: string | null; offset: number }
-  /**
-   * @deprecated Never produced any more: a cut-off entry is damage like any other and throws
-   * 'CorruptRecording'. Kept only until callers stop testing for it.
-   */
-  | { kind: 'truncated'; offset: number; bytes: number };
+  | { kind: 'account'; did: string; result: AccountLookup; offset: number };
 
 function maxPayload(kind: number): number {
-  return kind === ENTRY_KINDS.binary || kind === ENTRY_KINDS.text ? MAX_RECORDED_FRAME : MAX_RECORDED_NOTE;
+  if (kind === ENTRY_KINDS.binary || kind === ENTRY_KINDS.text) return MAX_RECORDED_FRAME;
+  return kind === ENTRY_KINDS.account ? MAX_RECORDED_ACCOUNT : MAX_RECORDED_NOTE;
 }
 
 function entry(kind: number, seq: number | null, time: number, payload: Uint8Array): Buffer {
@@ -154,6 +156,16 @@ export class FrameRecorder {
     return this.append(entry(ENTRY_KINDS.key, null, time, Buffer.from(JSON.stringify({ did, ...result }), 'utf8')));
   }
 
+  /** An account look-up (history-aware verification), so replay uses the same keys offline. */
+  account(did: string, result: AccountLookup, time = Date.now()): Promise<void> {
+    const body = result.info !== undefined ? { did, info: result.info } : { did, error: result.error };
+    const payload = Buffer.from(JSON.stringify(body), 'utf8');
+    if (payload.length > MAX_RECORDED_ACCOUNT) {
+      return Promise.reject(runtime('AccountTooLargeToRecord', `the account look-up of ${did} (${payload.length} bytes) is larger than a recording holds (${MAX_RECORDED_ACCOUNT} bytes)`));
+    }
+    return this.append(entry(ENTRY_KINDS.account, null, time, payload));
+  }
+
   session(info: { url: string; cursor: number | null }, time = Date.now()): Promise<void> {
     const body = { url: info.url, cursor: info.cursor, startedAt: new Date(time).toISOString() };
     return this.append(entry(ENTRY_KINDS.session, null, time, Buffer.from(JSON.stringify(body), 'utf8')));
@@ -208,13 +220,16 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEntr
     let eof = false;
     /** Offset in the file of buf[0]. */
     let base = 0;
+    // Each read goes to a fresh buffer (only the unread tail of the last one is copied over), so
+    // the entries handed out can be views into it: nothing is overwritten later.
     const fill = async (need: number): Promise<boolean> => {
       while (buf.length < need && !eof) {
-        const more = Buffer.allocUnsafe(Math.max(chunk, need - buf.length));
-        const { bytesRead } = await fh.read(more, 0, more.length, filePos);
+        const more = Buffer.allocUnsafe(Math.max(chunk, need));
+        buf.copy(more, 0);
+        const { bytesRead } = await fh.read(more, buf.length, more.length - buf.length, filePos);
         if (bytesRead === 0) eof = true;
         filePos += bytesRead;
-        buf = buf.length === 0 ? more.subarray(0, bytesRead) : Buffer.concat([buf, more.subarray(0, bytesRead)]);
+        buf = more.subarray(0, buf.length + bytesRead);
       }
       return buf.length >= need;
     };
@@ -249,8 +264,8 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEntr
         throw corrupt(offset, 'the file ended while it was read (it changed during replay)');
       }
       consume(ENTRY_HEADER_BYTES);
-      // Copy: the buffer is reused as the file is read.
-      const payload = new Uint8Array(consume(length));
+      const view = consume(length);
+      const payload = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
       const seq = seqBig === 0n || seqBig >= 2n ** 53n ? null : Number(seqBig);
       switch (kind) {
         case ENTRY_KINDS.binary:
@@ -273,6 +288,16 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEntr
           yield { kind: 'session', url: str(j.url), cursor, startedAt: str(j.startedAt), offset };
           break;
         }
+        case ENTRY_KINDS.account: {
+          const j = jsonPayload(payload);
+          const did = str(j?.did);
+          if (j === null || did === null) throw corrupt(offset, 'an account entry is not {"did", "info" or "error"} JSON');
+          const info = j.info === undefined ? null : parseAccountInfo(j.info, did);
+          const error = str(j.error);
+          if (info !== null) yield { kind: 'account', did, result: { info }, offset };
+          else yield { kind: 'account', did, result: { error: error ?? 'the recording holds an unreadable account entry' }, offset };
+          break;
+        }
         default:
           // A later version's entry kind: skipped.
           break;
@@ -281,4 +306,50 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEntr
   } finally {
     await fh.close();
   }
+}
+
+export interface RecordingSourceOptions {
+  /** A key entry (kind 3): the key the live run used for `did`. */
+  onKey?: (did: string, result: { key: string } | { error: string }) => void;
+  /** An account entry (kind 5). */
+  onAccount?: (did: string, result: AccountLookup) => void;
+  /** Only frames after this seq. */
+  after?: number;
+}
+
+/**
+ * A recording as a frame source for `FirehosePipeline.run`: its frames in order, each with the
+ * time it was received; key and account entries are handed to the callbacks as they come (they
+ * precede the frames that needed them).
+ */
+export function recordingSource(path: string, options: RecordingSourceOptions = {}): FrameSource {
+  let stop = false;
+  return {
+    async *[Symbol.asyncIterator](): AsyncGenerator<FrameInput, void, undefined> {
+      let passed = options.after === undefined;
+      for await (const e of readRecording(path)) {
+        if (stop) return;
+        switch (e.kind) {
+          case 'key':
+            options.onKey?.(e.did, e.key !== null ? { key: e.key } : { error: e.error ?? 'unknown error' });
+            break;
+          case 'account':
+            options.onAccount?.(e.did, e.result);
+            break;
+          case 'frame':
+            if (!passed) {
+              if (e.seq === null || e.seq <= (options.after as number)) break;
+              passed = true;
+            }
+            yield { data: e.data, receivedAt: e.time };
+            break;
+          default:
+            break;
+        }
+      }
+    },
+    close() {
+      stop = true;
+    },
+  };
 }

@@ -1,9 +1,9 @@
 /**
- * A `com.atproto.sync.subscribeRepos` client on undici's WebSocket (invariants §2.A–2.B: F1–F8,
- * E1–E3, E7, E8, E10).
+ * A `com.atproto.sync.subscribeRepos` client on the WebSocket client of net/websocket.ts, and the
+ * transport it shares with the other event streams (label streams, Jetstream: {@link subscribeStream}).
  *
  * - Connects to `<relay or PDS>/xrpc/com.atproto.sync.subscribeRepos?cursor=N`: `http(s)://` is
- *   mapped to `ws(s)://`; `ws://` only to loopback hosts unless `allowInsecure` (dev mode).
+ *   mapped to `ws(s)://`; the URL is checked by the service URL policy (net/url-policy.ts).
  * - Binary messages only: a text message, an oversized message (cap 5,000,000 bytes) or any other
  *   invalid framing is handed to the consumer as `kind: 'invalid'` (so it can be reported), then
  *   the connection is closed and re-opened. When the seq of an invalid frame can still be read,
@@ -13,30 +13,37 @@
  *   resolved, and any seq ≤ that is dropped unprocessed — the spec says a server sends seq ≥
  *   cursor, implementations send seq > cursor, and a seq that repeats or goes backwards mid-stream
  *   is dropped too (E8; counted in `duplicates`).
- * - Error frames: `FutureCursor` stops with an error and never resets the cursor (E7);
+ * - Error frames: `FutureCursor` stops with an error and never resets the cursor;
  *   `ConsumerTooSlow` and any other error name close the connection and reconnect.
  * - Reconnects with exponential back-off and jitter; the delay resets once a connection has made
  *   progress. If the very first connection cannot be opened after `maxInitialAttempts`, gives up.
- * - Back-pressure: the next frame is not taken until the consumer's promise resolves. undici's
- *   WebSocket cannot pause its socket, so frames arriving meanwhile wait in a queue bounded in
- *   frames and bytes; when it overflows the connection is closed (reported as an `overflow`
- *   notice), the frames already queued are still processed, and the stream is re-opened from the
- *   last processed seq, so nothing is lost.
+ * - Back-pressure: the next frame is not taken until the consumer asks for it; frames arriving
+ *   meanwhile wait in a queue, and when it holds `maxQueuedFrames` frames or `maxQueuedBytes`
+ *   bytes the socket is paused (net/websocket.ts), so TCP flow control slows the server instead
+ *   of memory growing. (A server that gives up on a slow reader closes the connection or sends
+ *   `ConsumerTooSlow`; the stream then resumes from the last seq handed over.)
+ * - A handshake the server refuses reports its HTTP status: 429 and 503 are retried after
+ *   `Retry-After` (or the back-off, whichever is longer), other 4xx and 501 stop with
+ *   `FirehoseRefused`, other failures are retried with back-off.
  * - Persists the cursor (atomically) to `cursorFile` every `saveEveryEvents` events or
- *   `saveEveryMs` milliseconds, and on exit. The file records the endpoint too: a seq is only
- *   meaningful for the host it came from (F8).
+ *   `saveEveryMs` milliseconds, and on exit: the last seq the consumer has finished with (with
+ *   `subscribe`, whose `onFrame` resolved; with `subscribeFrames`, that it acknowledged). The file records the endpoint too: a seq is only
+ *   meaningful for the host it came from.
  * - Stops cleanly when `signal` aborts: the frame in flight is finished, the cursor saved, and the
  *   result says `aborted`.
  */
 import { readFile } from 'node:fs/promises';
-import { Agent, WebSocket } from 'undici';
+import { Agent } from 'undici';
 import { decodeCborPrefix } from '../codec/cbor.js';
 import { isAtcliError, runtime, usage, type AtcliError, type ErrorCode } from '../errors.js';
 import { webSocketDispatcher, type HttpConfig } from '../net/http.js';
 import { checkServiceUrl } from '../net/url-policy.js';
+import { WebSocketHandshakeError, connectWebSocket, type WebSocketClient, type WebSocketEnd } from '../net/websocket.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { MAX_SEQ_EXCLUSIVE } from './events.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameError, decodeFrame, isMap, type Frame } from './frame.js';
+import { peekFrame, type FramePeek } from './peek.js';
+import type { FrameInput } from './pipeline.js';
 
 export const SUBSCRIBE_REPOS_PATH = '/xrpc/com.atproto.sync.subscribeRepos';
 
@@ -208,8 +215,9 @@ class CursorSaver {
 export type SubscriberNotice =
   | { type: 'connecting'; url: string; cursor: number | null; attempt: number }
   | { type: 'connected'; url: string; cursor: number | null }
-  | { type: 'reconnecting'; reason: string; delayMs: number; cursor: number | null }
+  | { type: 'reconnecting'; reason: string; delayMs: number; cursor: number | null; status?: number }
   | { type: 'duplicate'; seq: number; lastSeq: number }
+  /** Not sent any more: a slow consumer pauses the socket instead. */
   | { type: 'overflow'; frames: number; bytes: number }
   | { type: 'error-frame'; error: string; message: string | null }
   | { type: 'resumed'; seq: number; from: 'cursor-file' }
@@ -224,7 +232,7 @@ export interface BackoffOptions {
   factor?: number;
 }
 
-export interface SubscribeOptions {
+export interface SubscribeFramesOptions {
   /** Relay or PDS: `wss://host`, `https://host`, or the full subscribeRepos URL. */
   url: string;
   /** Start after this seq (0: from the oldest event the server keeps). Default: the cursor file's, else live. */
@@ -238,28 +246,33 @@ export interface SubscribeOptions {
   /** `ws://` to non-loopback hosts (dev mode). */
   allowInsecure?: boolean;
   /** Network policy shared with every HTTP request: connect-time address checks and --connect-to rules. */
-  http?: Pick<HttpConfig, 'allowPrivateNetwork' | 'connectTo' | 'timeoutMs'>;
+  http?: Pick<HttpConfig, 'allowPrivateNetwork' | 'connectTo' | 'timeoutMs' | 'userAgent'>;
   signal?: AbortSignal;
   /** Frame cap (default 5,000,000 bytes). */
   maxFrameBytes?: number;
   /**
-   * What undici itself accepts per message (default 2 × maxFrameBytes): frames between the two
-   * are received, reported as too large and skipped; beyond it undici drops the connection.
+   * What the transport accepts per message (default 2 × maxFrameBytes): frames between the two
+   * are received, reported as too large and skipped; beyond it the connection is closed.
    */
   transportMaxBytes?: number;
-  /** Queue bound while the consumer is busy (default 10,000 frames and 64 MiB). */
+  /** Pause reading while this many frames (default 256) or bytes (default 4 MiB) wait to be taken. */
   maxQueuedFrames?: number;
   maxQueuedBytes?: number;
   backoff?: BackoffOptions;
+  /** Longest `Retry-After` honoured (default 10 minutes). */
+  maxRetryAfterMs?: number;
   /** Handshake deadline (default 30 s). */
   connectTimeoutMs?: number;
   /** Consecutive failures before giving up while no connection has ever opened (default 3). */
   maxInitialAttempts?: number;
-  /** Called for each frame in order; return `false` to stop after it. */
-  onFrame: (frame: InboundFrame) => Promise<boolean | void> | boolean | void;
   onNotice?: (notice: SubscriberNotice) => void;
   /** Jitter source (tests). */
   random?: () => number;
+}
+
+export interface SubscribeOptions extends SubscribeFramesOptions {
+  /** Called for each frame in order; return `false` to stop after it. */
+  onFrame: (frame: InboundFrame) => Promise<boolean | void> | boolean | void;
 }
 
 export interface SubscribeResult {
@@ -268,11 +281,15 @@ export interface SubscribeResult {
   cursor: number | null;
   connections: number;
   duplicates: number;
+  /** Always 0: kept for callers of the first version. */
   overflows: number;
 }
 
+/** The transport's options, whatever the endpoint and the message type. */
+type TransportOptions = Omit<SubscribeFramesOptions, 'url' | 'allowInsecure'>;
+
 /** The options of {@link subscribeStream}: those of {@link subscribe} but the endpoint, for any message type. */
-export type StreamOptions<F> = Omit<SubscribeOptions, 'url' | 'allowInsecure' | 'onFrame'> & {
+export type StreamOptions<F> = TransportOptions & {
   /** Called for each message in order; return `false` to stop after it. */
   onFrame: (frame: F) => Promise<boolean | void> | boolean | void;
 };
@@ -303,152 +320,12 @@ export interface StreamProtocol<F> {
   inclusive?: boolean;
   /** The error (runtime) when the first connection cannot be opened. */
   unreachable: { code: ErrorCode; hint: string };
+  /** The error code (runtime) when the server refuses the upgrade with a status no retry changes. */
+  refusedCode: ErrorCode;
 }
 
-type Ending =
-  | { type: 'closed'; code: number; reason: string }
-  | { type: 'overflow'; frames: number; bytes: number }
-  | { type: 'timeout' }
-  | { type: 'aborted' };
-
-interface Queued {
-  data: Uint8Array | string;
-  size: number;
-  receivedAt: number;
-}
-
-/** One WebSocket: messages queue up until taken with `next()`. */
-class Connection {
-  private readonly ws: WebSocket;
-  private readonly queue: Queued[] = [];
-  private head = 0;
-  private queuedBytes = 0;
-  private ending: Ending | null = null;
-  private waiter: (() => void) | null = null;
-  private lastError = '';
-  private readonly timer: NodeJS.Timeout;
-  private readonly onAbort: () => void;
-  opened = false;
-
-  constructor(
-    url: string,
-    agent: Agent,
-    private readonly limits: { frames: number; bytes: number },
-    connectTimeoutMs: number,
-    private readonly signal: AbortSignal | undefined,
-    onOpen: () => void,
-  ) {
-    this.ws = new WebSocket(url, { dispatcher: agent });
-    this.ws.binaryType = 'arraybuffer';
-    this.ws.onopen = () => {
-      this.opened = true;
-      clearTimeout(this.timer);
-      onOpen();
-    };
-    this.ws.onmessage = (ev) => {
-      if (this.ending) return;
-      const raw = ev.data as ArrayBuffer | string;
-      const data = typeof raw === 'string' ? raw : new Uint8Array(raw);
-      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-      const frames = this.queue.length - this.head;
-      if (frames >= this.limits.frames || this.queuedBytes + size > this.limits.bytes) {
-        // Stop receiving; what is queued is still delivered, then the caller reconnects from
-        // the last processed seq (so every connection makes progress, however bursty).
-        this.end({ type: 'overflow', frames, bytes: this.queuedBytes });
-        try {
-          this.ws.close(1000, 'consumer too slow');
-        } catch {
-          // Already closing.
-        }
-        return;
-      }
-      this.queue.push({ data, size, receivedAt: Date.now() });
-      this.queuedBytes += size;
-      this.wake();
-    };
-    this.ws.onerror = (ev) => {
-      const err = (ev as unknown as { error?: unknown }).error;
-      const message = err instanceof Error ? err.message : (ev as unknown as { message?: string }).message;
-      if (message) this.lastError = message;
-    };
-    this.ws.onclose = (ev) => {
-      clearTimeout(this.timer);
-      this.end({ type: 'closed', code: ev.code, reason: ev.reason || this.lastError });
-    };
-    this.timer = setTimeout(() => {
-      if (this.opened) return;
-      this.end({ type: 'timeout' }, true);
-      this.close('handshake timeout');
-    }, connectTimeoutMs);
-    this.timer.unref();
-    this.onAbort = () => {
-      this.end({ type: 'aborted' }, true);
-      this.close('stopping');
-    };
-    if (signal?.aborted) this.onAbort();
-    else signal?.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
-  }
-
-  /** `drop`: discard what is queued (overflow, abort) instead of delivering it first. */
-  private end(ending: Ending, drop = false): void {
-    if (this.ending) return;
-    this.ending = ending;
-    if (drop) {
-      this.queue.length = 0;
-      this.head = 0;
-      this.queuedBytes = 0;
-    }
-    this.wake();
-  }
-
-  /** The next queued message, or how the connection ended once the queue is empty. */
-  async next(): Promise<Queued | Ending> {
-    for (;;) {
-      if (this.head < this.queue.length) {
-        const item = this.queue[this.head++] as Queued;
-        this.queuedBytes -= item.size;
-        if (this.head > 1024 && this.head * 2 > this.queue.length) {
-          this.queue.splice(0, this.head);
-          this.head = 0;
-        }
-        return item;
-      }
-      if (this.ending) return this.ending;
-      await new Promise<void>((resolve) => (this.waiter = resolve));
-    }
-  }
-
-  close(reason: string): void {
-    this.end({ type: 'closed', code: 1000, reason }, true);
-    try {
-      this.ws.close(1000, reason.slice(0, 120));
-    } catch {
-      // Already closing.
-    }
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    this.ws.onmessage = null;
-    this.ws.onopen = null;
-    this.ws.onerror = null;
-    this.ws.onclose = null;
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) {
-      try {
-        this.ws.close(1000);
-      } catch {
-        // ignore
-      }
-    }
-  }
-}
+/** The parts of a {@link StreamProtocol} the connection loop uses besides decoding. */
+type Endpoint = Pick<StreamProtocol<unknown>, 'url' | 'connectUrl' | 'inclusive' | 'unreachable' | 'refusedCode'>;
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
@@ -463,57 +340,33 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-function describeEnding(e: Ending, opened: boolean): string {
-  switch (e.type) {
-    case 'closed': {
-      const detail = `code ${e.code}${e.reason ? `: ${e.reason}` : ''}`;
-      return opened ? `connection closed (${detail})` : `could not connect (${detail})`;
-    }
-    case 'overflow':
-      return `consumer too slow: ${e.frames} frames queued`;
-    case 'timeout':
-      return 'handshake timed out';
-    case 'aborted':
-      return 'stopped';
-  }
+function describeEnd(e: WebSocketEnd): string {
+  return `connection closed (code ${e.code}${e.reason ? `: ${e.reason}` : ''})`;
 }
 
-/**
- * Subscribe to `com.atproto.sync.subscribeRepos` until the consumer returns `false` (`stopped`)
- * or `signal` aborts (`aborted`). Throws AtcliError 'FutureCursor' (runtime), 'FirehoseUnreachable'
- * (runtime) when the first connection cannot be opened, a cursor-file error (usage), or whatever
- * `onFrame` throws — in every case after saving the cursor.
- */
-export async function subscribe(options: SubscribeOptions): Promise<SubscribeResult> {
-  const url = subscribeReposUrl(options.url, { allowInsecure: options.allowInsecure === true });
-  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  return subscribeStream(options, {
-    url,
-    connectUrl: (cursor) => (cursor === null ? url : `${url}?cursor=${cursor}`),
-    inspect: (data, receivedAt) => inspectFrame(data, { maxFrameBytes, receivedAt }),
-    positionOf: (f) => f.seq,
-    errorOf: (f) => (f.kind === 'frame' && f.frame.kind === 'error' ? { error: f.frame.error, message: f.frame.message } : null),
-    invalidOf: (f) => (f.kind === 'invalid' ? f.error.message : null),
-    unreachable: {
-      code: 'FirehoseUnreachable',
-      hint: 'check --relay (a relay or PDS URL, e.g. wss://bsky.network), the network, and that the host serves com.atproto.sync.subscribeRepos',
-    },
-  });
+/** What the connection loop needs to know about a message, however deeply the caller decodes it. */
+interface Classified<T> {
+  item: T;
+  seq: number | null;
+  /** Invalid framing: handed over, then the connection is dropped. */
+  invalid: string | null;
+  /** An error frame `{error, message}`. */
+  errorFrame: { error: string; message: string | null } | null;
 }
 
-/** The transport of {@link subscribe} for any event stream described by `protocol`. */
-export async function subscribeStream<F>(options: StreamOptions<F>, protocol: StreamProtocol<F>): Promise<SubscribeResult> {
-  const url = protocol.url;
-  const signal = options.signal;
+type Classifier<T> = (data: Uint8Array | string, receivedAt: number) => Classified<T>;
+
+/** Where a stream stands; read by both APIs. */
+interface LoopState {
+  startCursor: number | null;
+  /** Last seq handed to the consumer. */
+  lastSeq: number | null;
+  connections: number;
+  duplicates: number;
+}
+
+async function prepare(options: TransportOptions, url: string): Promise<{ startCursor: number | null; notice: (n: SubscriberNotice) => void }> {
   const notice = options.onNotice ?? (() => {});
-  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  const transportMaxBytes = options.transportMaxBytes ?? 2 * maxFrameBytes;
-  const limits = { frames: options.maxQueuedFrames ?? 10_000, bytes: options.maxQueuedBytes ?? 64 * 1024 * 1024 };
-  const backoff = { initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, factor: options.backoff?.factor ?? 2 };
-  const random = options.random ?? Math.random;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
-  const maxInitialAttempts = options.maxInitialAttempts ?? 3;
-
   let startCursor: number | null = options.cursor ?? null;
   if (startCursor !== null && (!Number.isSafeInteger(startCursor) || startCursor < 0)) {
     throw usage('InvalidCursor', `the cursor must be a non-negative integer, got ${startCursor}`);
@@ -522,7 +375,7 @@ export async function subscribeStream<F>(options: StreamOptions<F>, protocol: St
     const saved = await readCursorFile(options.cursorFile);
     if (saved !== null && saved.url !== undefined && saved.url !== url) {
       throw usage('CursorFileMismatch', `the cursor in ${options.cursorFile} belongs to ${saved.url}, not ${url}`, {
-        hint: 'a seq is only meaningful for the host it came from: use another --cursor-file, or delete this one to start live',
+        hint: 'a seq is only meaningful for the host it came from: use another cursor file, or delete this one to start live',
       });
     }
     if (saved !== null && startCursor === null) {
@@ -530,109 +383,304 @@ export async function subscribeStream<F>(options: StreamOptions<F>, protocol: St
       notice({ type: 'resumed', seq: saved.seq, from: 'cursor-file' });
     }
   }
+  return { startCursor, notice };
+}
 
-  let lastSeq: number | null = null;
-  let connections = 0;
-  let duplicates = 0;
-  let overflows = 0;
-  let everOpened = false;
-  let failures = 0;
-  const saver = options.cursorFile !== undefined
-    ? new CursorSaver(options.cursorFile, url, options.saveEveryEvents ?? 1000, options.saveEveryMs ?? 5000, (message) => notice({ type: 'cursor-save-failed', message }))
-    : undefined;
+/** HTTP statuses that no retry will change: the URL is not an event stream this client may read. */
+function refusesForGood(status: number | null): boolean {
+  if (status === null) return false;
+  if (status === 408 || status === 429) return false;
+  return (status >= 400 && status < 500) || status === 501;
+}
+
+/**
+ * The connection loop shared by both APIs: connect, hand over messages (dropping repeated seqs),
+ * react to error frames and invalid frames, reconnect with back-off. Ends when the caller stops
+ * iterating or `signal` aborts.
+ */
+async function* connectionLoop<T>(options: TransportOptions, endpoint: Endpoint, state: LoopState, classify: Classifier<T>, signal: AbortSignal): AsyncGenerator<T, 'aborted', undefined> {
+  const { url } = endpoint;
+  const notice = options.onNotice ?? (() => {});
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const transportMaxBytes = options.transportMaxBytes ?? 2 * maxFrameBytes;
+  const backoff = { initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000, factor: options.backoff?.factor ?? 2 };
+  const random = options.random ?? Math.random;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+  const maxInitialAttempts = options.maxInitialAttempts ?? 3;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 10 * 60_000;
   const agent = options.http
     ? webSocketDispatcher(options.http, url, transportMaxBytes)
     : new Agent({ webSocket: { maxPayloadSize: transportMaxBytes } });
-  const result = (reason: SubscribeResult['reason']): SubscribeResult => ({ reason, cursor: lastSeq ?? startCursor, connections, duplicates, overflows });
-
+  let everOpened = false;
+  let failures = 0;
   try {
     for (;;) {
-      if (signal?.aborted) return result('aborted');
-      const cursor = lastSeq ?? startCursor;
-      connections++;
+      if (signal.aborted) return 'aborted';
+      const cursor = state.lastSeq ?? state.startCursor;
+      state.connections++;
       notice({ type: 'connecting', url, cursor, attempt: failures + 1 });
-      const conn = new Connection(protocol.connectUrl(cursor), agent, limits, connectTimeoutMs, signal, () => {
+      let client: WebSocketClient | null = null;
+      let reason = 'could not connect';
+      let retryAfterMs: number | null = null;
+      let status: number | undefined;
+      let progress = false;
+      try {
+        client = await connectWebSocket(endpoint.connectUrl(cursor), {
+          dispatcher: agent,
+          maxMessageBytes: transportMaxBytes,
+          handshakeTimeoutMs: connectTimeoutMs,
+          signal,
+          ...(options.http?.userAgent ? { headers: { 'user-agent': options.http.userAgent } } : {}),
+          ...(options.maxQueuedFrames !== undefined ? { highWaterMessages: options.maxQueuedFrames } : {}),
+          ...(options.maxQueuedBytes !== undefined ? { highWaterBytes: options.maxQueuedBytes } : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof WebSocketHandshakeError)) throw err;
+        if (signal.aborted) return 'aborted';
+        if (refusesForGood(err.status)) {
+          throw runtime(endpoint.refusedCode, `${url} refused the subscription: HTTP ${err.status}${err.body ? `: ${err.body}` : ''}`, {
+            details: { url, status: err.status },
+          });
+        }
+        reason = err.status !== null ? `the server answered HTTP ${err.status}${err.body ? ` (${err.body})` : ''}` : err.message;
+        retryAfterMs = err.retryAfterMs;
+        if (err.status !== null) status = err.status;
+      }
+      if (client !== null) {
         everOpened = true;
         notice({ type: 'connected', url, cursor });
-      });
-      let progress = false;
-      let reason: string;
-      try {
-        reason = await (async (): Promise<string> => {
-          for (;;) {
-            const item = await conn.next();
-            if (!('data' in item)) {
-              if (item.type === 'aborted') return 'aborted';
-              if (item.type === 'overflow') {
-                overflows++;
-                notice({ type: 'overflow', frames: item.frames, bytes: item.bytes });
-              }
-              return describeEnding(item, conn.opened);
+        try {
+          reading: for (;;) {
+            const m = await client.next();
+            if ('end' in m) {
+              reason = signal.aborted ? 'aborted' : describeEnd(m);
+              break;
             }
-            const inbound = protocol.inspect(item.data, item.receivedAt);
-            const errorFrame = protocol.errorOf(inbound);
-            if (errorFrame !== null) {
-              const { error, message } = errorFrame;
-              conn.close(`error frame ${error}`);
+            const c = classify(m.data, m.receivedAt);
+            if (c.errorFrame !== null) {
+              const { error, message } = c.errorFrame;
+              client.close(1000, `error frame ${error}`);
               if (error === 'FutureCursor') {
                 throw runtime('FutureCursor', `${url} says cursor ${cursor ?? '(none)'} is in the future${message ? `: ${message}` : ''}`, {
-                  hint: 'the cursor is from another host or the server was reset; pass a smaller --cursor, or none to start live (the cursor is never reset automatically)',
+                  hint: 'the cursor is from another host or the server was reset; start from a smaller cursor, or none to start live (the cursor is never reset automatically)',
                   details: { cursor, url },
                 });
               }
               notice({ type: 'error-frame', error, message });
-              return `error frame ${error}${message ? `: ${message}` : ''}`;
+              reason = `error frame ${error}${message ? `: ${message}` : ''}`;
+              break;
             }
-            const seq = protocol.positionOf(inbound);
-            const threshold = lastSeq ?? startCursor;
-            if (seq !== null && threshold !== null && (protocol.inclusive ? seq < threshold : seq <= threshold)) {
-              duplicates++;
+            const threshold = state.lastSeq ?? state.startCursor;
+            if (c.seq !== null && threshold !== null && (endpoint.inclusive === true ? c.seq < threshold : c.seq <= threshold)) {
+              state.duplicates++;
               // seq == cursor right after connecting is the spec's "≥ cursor"; anything else is a replay.
               // An invalid frame already dealt with (its seq was counted) is dropped the same way.
-              if (!(seq === threshold && !progress)) notice({ type: 'duplicate', seq, lastSeq: threshold });
+              if (!(c.seq === threshold && !progress)) notice({ type: 'duplicate', seq: c.seq, lastSeq: threshold });
               continue;
             }
-            const verdict = await options.onFrame(inbound);
-            if (seq !== null) {
-              lastSeq = seq;
+            yield c.item;
+            if (c.seq !== null) {
+              state.lastSeq = c.seq;
               progress = true;
-              saver?.tick(seq);
             }
-            if (verdict === false) {
-              conn.close('done');
-              return 'stopped';
-            }
-            const invalid = protocol.invalidOf(inbound);
-            if (invalid !== null) {
-              conn.close('invalid frame');
-              return `invalid frame: ${invalid}`;
+            if (c.invalid !== null) {
+              client.close(1000, 'invalid frame');
+              reason = `invalid frame: ${c.invalid}`;
+              break reading;
             }
           }
-        })();
-      } finally {
-        conn.dispose();
+        } finally {
+          client.destroy();
+        }
+        if (reason === 'aborted' || signal.aborted) return 'aborted';
       }
-      if (reason === 'stopped') return result('stopped');
-      if (reason === 'aborted' || signal?.aborted) return result('aborted');
 
       failures = progress ? 0 : failures + 1;
       if (!everOpened && failures >= maxInitialAttempts) {
-        throw runtime(protocol.unreachable.code, `cannot open ${url} (${failures} attempts): ${reason}`, {
-          hint: protocol.unreachable.hint,
-          details: { url },
+        throw runtime(endpoint.unreachable.code, `cannot open ${url} (${failures} attempts): ${reason}`, {
+          hint: endpoint.unreachable.hint,
+          details: { url, ...(status !== undefined ? { status } : {}) },
         });
       }
       const base = Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** Math.min(Math.max(failures - 1, 0), 30));
-      const delayMs = Math.round(base * (0.5 + 0.5 * random()));
-      notice({ type: 'reconnecting', reason, delayMs, cursor: lastSeq ?? startCursor });
+      let delayMs = Math.round(base * (0.5 + 0.5 * random()));
+      if (retryAfterMs !== null) delayMs = Math.max(delayMs, Math.min(retryAfterMs, maxRetryAfterMs));
+      notice({ type: 'reconnecting', reason, delayMs, cursor: state.lastSeq ?? state.startCursor, ...(status !== undefined ? { status } : {}) });
       await sleep(delayMs, signal);
     }
-  } catch (err) {
-    if (signal?.aborted && isAtcliError(err) && err.kind === 'interrupted') return result('aborted');
-    throw err;
   } finally {
-    await saver?.close();
     agent.destroy().catch(() => {});
   }
 }
 
+function linkedController(signal: AbortSignal | undefined): AbortController {
+  const ctl = new AbortController();
+  if (signal?.aborted) ctl.abort(signal.reason);
+  else signal?.addEventListener('abort', () => ctl.abort(signal.reason), { once: true });
+  return ctl;
+}
+
+/** The firehose endpoint at `url` (from {@link subscribeReposUrl}), whatever the decoding. */
+function repoStreamEndpoint(url: string): Endpoint {
+  return {
+    url,
+    connectUrl: (cursor) => (cursor === null ? url : `${url}?cursor=${cursor}`),
+    unreachable: {
+      code: 'FirehoseUnreachable',
+      hint: 'check the relay or PDS URL (e.g. wss://bsky.network), the network, and that the host serves com.atproto.sync.subscribeRepos',
+    },
+    refusedCode: 'FirehoseRefused',
+  };
+}
+
+/**
+ * Subscribe to `com.atproto.sync.subscribeRepos` until the consumer returns `false` (`stopped`)
+ * or `signal` aborts (`aborted`). Throws AtcliError 'FutureCursor' (runtime), 'FirehoseUnreachable'
+ * (runtime) when the first connection cannot be opened, 'FirehoseRefused' (runtime) when the
+ * server refuses the upgrade with a status no retry changes, a cursor-file error (usage), or
+ * whatever `onFrame` throws — in every case after saving the cursor.
+ */
+export async function subscribe(options: SubscribeOptions): Promise<SubscribeResult> {
+  const url = subscribeReposUrl(options.url, { allowInsecure: options.allowInsecure === true });
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  return subscribeStream(options, {
+    ...repoStreamEndpoint(url),
+    inspect: (data, receivedAt) => inspectFrame(data, { maxFrameBytes, receivedAt }),
+    positionOf: (f) => f.seq,
+    errorOf: (f) => (f.kind === 'frame' && f.frame.kind === 'error' ? { error: f.frame.error, message: f.frame.message } : null),
+    invalidOf: (f) => (f.kind === 'invalid' ? f.error.message : null),
+  });
+}
+
+/**
+ * The transport of {@link subscribe} for any event stream described by `protocol`. Throws as
+ * {@link subscribe} does, with the protocol's error codes.
+ */
+export async function subscribeStream<F>(options: StreamOptions<F>, protocol: StreamProtocol<F>): Promise<SubscribeResult> {
+  const url = protocol.url;
+  const { startCursor, notice } = await prepare(options, url);
+  const state: LoopState = { startCursor, lastSeq: null, connections: 0, duplicates: 0 };
+  const ctl = linkedController(options.signal);
+  const saver = options.cursorFile !== undefined
+    ? new CursorSaver(options.cursorFile, url, options.saveEveryEvents ?? 1000, options.saveEveryMs ?? 5000, (message) => notice({ type: 'cursor-save-failed', message }))
+    : undefined;
+  const classify: Classifier<F> = (data, receivedAt) => {
+    const item = protocol.inspect(data, receivedAt);
+    return { item, seq: protocol.positionOf(item), invalid: protocol.invalidOf(item), errorFrame: protocol.errorOf(item) };
+  };
+  const result = (reason: SubscribeResult['reason']): SubscribeResult => ({ reason, cursor: state.lastSeq ?? startCursor, connections: state.connections, duplicates: state.duplicates, overflows: 0 });
+  const loop = connectionLoop(options, protocol, state, classify, ctl.signal);
+  try {
+    for (;;) {
+      const next = await loop.next();
+      if (next.done) return result('aborted');
+      const verdict = await options.onFrame(next.value);
+      const seq = protocol.positionOf(next.value);
+      if (seq !== null) {
+        state.lastSeq = seq;
+        saver?.tick(seq);
+      }
+      if (verdict === false) return result('stopped');
+    }
+  } catch (err) {
+    if (options.signal?.aborted && isAtcliError(err) && err.kind === 'interrupted') return result('aborted');
+    throw err;
+  } finally {
+    ctl.abort();
+    await loop.return('aborted').catch(() => undefined);
+    await saver?.close();
+  }
+}
+
+/** A frame from {@link subscribeFrames}: the message, when it arrived, and a cheap look at it. */
+export interface SubscribedFrame extends FrameInput {
+  peek: FramePeek | null;
+  seq: number | null;
+}
+
+/** The subscription as a frame source for `FirehosePipeline.run` (see {@link subscribeFrames}). */
+export interface FirehoseSubscription extends AsyncIterable<SubscribedFrame> {
+  /**
+   * Every frame up to `seq` has been handled (the cursor file records it). Once the subscription
+   * is closed or ended, the file is written at once: await the promise.
+   */
+  acknowledge(seq: number): Promise<void>;
+  /** Stop: pending reads end. */
+  close(): void;
+  /** Where it stands: counters and the last seq handed over. */
+  result(): SubscribeResult;
+}
+
+/** Cheap validity checks the transport can make without decoding: the rest is the pipeline's job. */
+function classifyCheaply(maxFrameBytes: number): Classifier<SubscribedFrame> {
+  return (data, receivedAt) => {
+    if (typeof data === 'string') {
+      return { item: { data, receivedAt, peek: null, seq: null }, seq: null, invalid: 'text message (the event stream is binary only)', errorFrame: null };
+    }
+    const peek = peekFrame(data);
+    const seq = peek !== null && peek.op === 1 && peek.type !== '#info' ? peek.seq : null;
+    const item: SubscribedFrame = { data, receivedAt, peek, seq };
+    if (data.length > maxFrameBytes) return { item, seq, invalid: `${data.length} bytes exceed the ${maxFrameBytes}-byte frame limit`, errorFrame: null };
+    if (peek === null) return { item, seq, invalid: 'not two DRISL objects', errorFrame: null };
+    if (!peek.complete) return { item, seq, invalid: 'bytes after the payload', errorFrame: null };
+    if (peek.op === -1) {
+      let frame: Frame | null = null;
+      try {
+        frame = decodeFrame(data, { maxFrameBytes });
+      } catch {
+        frame = null;
+      }
+      if (frame !== null && frame.kind === 'error') return { item, seq: null, invalid: null, errorFrame: { error: frame.error, message: frame.message } };
+      return { item, seq: null, invalid: 'invalid error frame', errorFrame: null };
+    }
+    return { item, seq, invalid: null, errorFrame: null };
+  };
+}
+
+/**
+ * The subscription as an async iterable of frames, peeked but not decoded (the pipeline decodes
+ * them, on worker threads). Reading pauses while the consumer does not ask for more. Call
+ * `acknowledge(seq)` once every frame up to `seq` has been handled: that is what the cursor file
+ * records. `close()` ends the iteration. Errors as for {@link subscribe}; the cursor is saved
+ * when the iteration ends, however it ends.
+ */
+export function subscribeFrames(options: SubscribeFramesOptions): FirehoseSubscription {
+  const state: LoopState = { startCursor: null, lastSeq: null, connections: 0, duplicates: 0 };
+  const ctl = linkedController(options.signal);
+  let saver: CursorSaver | undefined;
+  let started = false;
+  let ended = false;
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  async function* frames(): AsyncGenerator<SubscribedFrame, void, undefined> {
+    const url = subscribeReposUrl(options.url, { allowInsecure: options.allowInsecure === true });
+    const { startCursor, notice } = await prepare(options, url);
+    state.startCursor = startCursor;
+    if (options.cursorFile !== undefined) {
+      saver = new CursorSaver(options.cursorFile, url, options.saveEveryEvents ?? 1000, options.saveEveryMs ?? 5000, (message) => notice({ type: 'cursor-save-failed', message }));
+    }
+    try {
+      yield* connectionLoop(options, repoStreamEndpoint(url), state, classifyCheaply(maxFrameBytes), ctl.signal);
+    } finally {
+      ended = true;
+      await saver?.close();
+    }
+  }
+  return {
+    [Symbol.asyncIterator]() {
+      if (started) throw new TypeError('subscribeFrames: iterate once');
+      started = true;
+      return frames();
+    },
+    acknowledge(seq: number): Promise<void> {
+      if (saver === undefined) return Promise.resolve();
+      saver.tick(seq);
+      return ended || ctl.signal.aborted ? saver.flush() : Promise.resolve();
+    },
+    close() {
+      ctl.abort();
+    },
+    result() {
+      return { reason: ctl.signal.aborted ? 'aborted' : 'stopped', cursor: state.lastSeq ?? state.startCursor, connections: state.connections, duplicates: state.duplicates, overflows: 0 };
+    },
+  };
+}

@@ -16,11 +16,11 @@
  * returned whatever the outcome, but only trust them (and their records) when `ok` is true.
  */
 import { readCarBytes } from '../codec/car.js';
-import { decodeCbor, type CborMap, type CborValue } from '../codec/cbor.js';
+import { checkCborRecord, decodeCbor, type CborMap, type CborValue } from '../codec/cbor.js';
 import { Cid, CODEC_DAG_CBOR } from '../codec/cid.js';
-import type { PublicKey } from '../crypto/index.js';
+import { checkSignatureBytes, verifySignature, type PublicKey } from '../crypto/index.js';
 import { isAtcliError } from '../errors.js';
-import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, verifyCommitSignature, type Commit } from '../repo/commit.js';
+import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, unsignedCommitBytes, type Commit } from '../repo/commit.js';
 import { IncompleteProofError, MutableMst } from '../repo/mst-edit.js';
 import { checkDatetime } from '../syntax/datetime.js';
 import {
@@ -65,20 +65,37 @@ export interface VerifiedOp {
  */
 export type ChainStatus = 'unknown' | 'continuous' | 'stale' | 'broken';
 
-export interface EventVerifyResult {
+/** What the checks that need no account state found (they can run anywhere, in any order). */
+export interface ContentResult {
+  /** Every stateless check passed. */
   ok: boolean;
   reasons: string[];
   warnings: string[];
-  chain: ChainStatus;
   /**
-   * `invalid`: the commit did not verify under `key` — the caller should re-resolve the account's
-   * key once, bypassing caches, and verify again. `unchecked`: the commit could not be read.
+   * `invalid`: the commit did not verify under any candidate key — the caller should re-resolve
+   * the account's key once, bypassing caches, and verify again. `unchecked`: the commit
+   * could not be read.
    */
   signature: 'valid' | 'invalid' | 'unchecked';
-  /** The account's state after this event; set only when `ok`. */
-  newState?: Required<AccountState>;
+  /** Index in the candidate keys of the key that verified the signature; -1 when none did. */
+  keyIndex: number;
   /** The signed commit, once it parsed (whether or not later checks passed). */
   commit?: { cid: Cid; did: string; rev: string; data: Cid };
+}
+
+export interface CommitContentResult extends ContentResult {
+  ops: VerifiedOp[];
+  /**
+   * The op list was well-formed. An event without `prevData` (pre-sync-1.1, or the first commit
+   * of a repository) is then judged by {@link commitChain}, which depends on the account's state.
+   */
+  opsUsable: boolean;
+}
+
+export interface EventVerifyResult extends ContentResult {
+  chain: ChainStatus;
+  /** The account's state after this event; set only when `ok`. */
+  newState?: Required<AccountState>;
 }
 
 export interface CommitVerifyResult extends EventVerifyResult {
@@ -94,8 +111,13 @@ export interface SyncVerifyResult extends EventVerifyResult {
 }
 
 export interface VerifyEventOptions {
-  /** The account's signing key (the caller resolves, caches and refreshes it). */
-  key: PublicKey;
+  /** The account's signing key (the caller resolves, caches and refreshes it)… */
+  key?: PublicKey;
+  /**
+   * …or the keys to try, in order (history-aware verification: the key in force when the event
+   * was sequenced comes first). The result's `keyIndex` says which one verified.
+   */
+  keys?: readonly PublicKey[];
   /** The last verified state of the account, if any. */
   state?: AccountState;
   /**
@@ -107,6 +129,24 @@ export interface VerifyEventOptions {
   validatePaths?: boolean;
   /** Current time (ms since epoch) for the future-rev check. Default `Date.now()`. */
   now?: number;
+  /** Keep the decoded records in the ops (default true); false checks them without building them. */
+  records?: boolean;
+}
+
+/**
+ * The account state the chain checks compare with, in a form that crosses threads: CIDs as
+ * their string form.
+ */
+export interface ChainState {
+  rev: string;
+  data: string;
+}
+
+/** What the chain check of one event says: its status, and the reasons/warnings it adds. */
+export interface ChainResult {
+  chain: ChainStatus;
+  reasons: string[];
+  warnings: string[];
 }
 
 function message(err: unknown): string {
@@ -138,7 +178,12 @@ function readSlice(bytes: Uint8Array, maxBlockBytes: number, reasons: string[]):
 interface CommitCheck {
   commit: Commit;
   cid: Cid;
-  signatureValid: boolean;
+  keyIndex: number;
+}
+
+function candidateKeys(opts: VerifyEventOptions): readonly PublicKey[] {
+  if (opts.keys !== undefined) return opts.keys;
+  return opts.key !== undefined ? [opts.key] : [];
 }
 
 /** K1–K9 on the commit block `cid` of `slice`: shape, DID, rev, future rev, signature. */
@@ -180,23 +225,50 @@ function checkCommit(
   const now = opts.now ?? Date.now();
   const revMs = revTimeMs(c.rev);
   if (revMs > now + FUTURE_REV_TOLERANCE_MS) reasons.push(`commit rev ${c.rev} is in the future (${new Date(revMs).toISOString()})`);
-  const sig = verifyCommitSignature(parsed.parsed, opts.key);
-  if (!sig.ok) reasons.push(`bad signature: ${sig.reason} (key ${opts.key.did()})`);
-  return { commit: c, cid, signatureValid: sig.ok };
+  const keys = candidateKeys(opts);
+  let keyIndex = -1;
+  let failure = 'no signing key to check it with';
+  if (keys.length > 0) {
+    const unsigned = unsignedCommitBytes(parsed.parsed.map);
+    for (let i = 0; i < keys.length; i++) {
+      const sig = verifySignature(keys[i] as PublicKey, unsigned, c.sig);
+      if (sig.ok) {
+        keyIndex = i;
+        break;
+      }
+      // A malformed signature fails the same way under every key.
+      failure = sig.reason;
+      if (i === 0 && checkSignatureBytes(c.sig, (keys[0] as PublicKey).type) !== null) break;
+    }
+  }
+  if (keyIndex < 0) {
+    const tried = keys.length === 1 ? `key ${(keys[0] as PublicKey).did()}` : `${keys.length} candidate keys`;
+    reasons.push(`bad signature: ${failure} (${tried})`);
+  }
+  return { commit: c, cid, keyIndex };
 }
 
-function decodeRecord(bytes: Uint8Array): { record: CborMap } | { problem: string } {
+/** A record block checked (DRISL, a map with a `$type`); decoded only when `keep` asks for the value. */
+function checkRecord(bytes: Uint8Array, keep: boolean): { record: CborMap | null; type: string } | { problem: string } {
   if (bytes.length > MAX_RECORD_BYTES) return { problem: `is ${bytes.length} bytes, over the ${MAX_RECORD_BYTES}-byte record limit` };
-  let value: CborValue;
+  let record: CborMap | null = null;
+  let type: unknown;
   try {
-    value = decodeCbor(bytes);
+    if (keep) {
+      const value = decodeCbor(bytes);
+      if (!isMap(value)) return { problem: 'is not a map' };
+      record = value;
+      type = value.$type;
+    } else {
+      const checked = checkCborRecord(bytes);
+      if (!checked.isMap) return { problem: 'is not a map' };
+      type = checked.type;
+    }
   } catch (err) {
     return { problem: `is not canonical DRISL: ${message(err)}` };
   }
-  if (!isMap(value)) return { problem: 'is not a map' };
-  const type = value.$type;
   if (typeof type !== 'string' || type.length === 0) return { problem: `has ${type === undefined ? 'no' : 'an invalid'} "$type"` };
-  return { record: value };
+  return { record, type };
 }
 
 function toVerifiedOps(ops: readonly RepoOp[]): VerifiedOp[] {
@@ -210,19 +282,22 @@ function toVerifiedOps(ops: readonly RepoOp[]): VerifiedOp[] {
   return out;
 }
 
-/** Verify a `#commit` event (see the module comment). Never throws for bad event content. */
-export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): CommitVerifyResult {
+/**
+ * The checks of a `#commit` event that need no account state (everything but the chain): they can
+ * run in any order, on any thread. Never throws for bad event content.
+ */
+export function verifyCommitContent(evt: CommitEvent, opts: Omit<VerifyEventOptions, 'state'>): CommitContentResult {
   const strict = opts.strict ?? true;
   const validatePaths = opts.validatePaths ?? true;
   const reasons: string[] = [];
   const warnings: string[] = [...evt.warnings];
   const ops = toVerifiedOps(evt.ops);
-  const result = (chain: ChainStatus, commit?: CommitCheck): CommitVerifyResult => {
+  let opsUsable = false;
+  const result = (commit?: CommitCheck): CommitContentResult => {
     const ok = reasons.length === 0 && commit !== undefined;
-    const signature = commit === undefined ? 'unchecked' : commit.signatureValid ? 'valid' : 'invalid';
-    const out: CommitVerifyResult = { ok, reasons, warnings, chain, signature, ops };
+    const signature = commit === undefined ? 'unchecked' : commit.keyIndex >= 0 ? 'valid' : 'invalid';
+    const out: CommitContentResult = { ok, reasons, warnings, signature, keyIndex: commit?.keyIndex ?? -1, ops, opsUsable };
     if (commit) out.commit = { cid: commit.cid, did: commit.commit.did, rev: commit.commit.rev, data: commit.commit.data };
-    if (ok && commit) out.newState = { rev: commit.commit.rev, data: commit.commit.data, commitCid: commit.cid };
     return out;
   };
 
@@ -233,22 +308,22 @@ export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): C
   if (evt.rebase) reasons.push('rebase is true (deprecated; must be false)');
   const timeProblem = checkDatetime(evt.time);
   if (timeProblem !== null) reasons.push(`time "${evt.time.slice(0, 64)}" is not a valid datetime: ${timeProblem}`);
-  if (reasons.length > 0) return result('unknown');
+  if (reasons.length > 0) return result();
 
   // op shapes.
   const shapes = checkCommitOps(evt.ops, { validatePaths, strict });
   reasons.push(...shapes.problems);
   warnings.push(...shapes.warnings);
-  const opsUsable = shapes.problems.length === 0;
+  opsUsable = shapes.problems.length === 0;
 
   // the CAR slice.
   const slice = readSlice(evt.blocks, MAX_COMMIT_BLOCKS_BYTES, reasons);
-  if (slice === null) return result('unknown');
+  if (slice === null) return result();
   if (!slice.root.equals(evt.commit)) reasons.push(`CAR root ${slice.root.toString()} != commit ${evt.commit.toString()}`);
 
   // the commit.
   const checked = checkCommit(slice, evt.commit, { did: evt.repo, rev: evt.rev, didField: 'repo' }, opts, reasons, warnings);
-  if (checked === null) return result('unknown');
+  if (checked === null) return result();
   const data = checked.commit.data;
 
   // Forward check of every op against the new tree, and the records.
@@ -280,90 +355,129 @@ export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): C
         reasons.push(`${label}: record CID ${cid.toString()} does not use the dag-cbor codec`);
         continue;
       }
-      const rec = decodeRecord(bytes);
+      const rec = checkRecord(bytes, opts.records ?? true);
       if ('problem' in rec) {
         reasons.push(`${label}: record block ${cid.toString()} ${rec.problem}`);
         continue;
       }
       const out = ops.find((o) => o.path === op.path);
       if (out) {
-        out.record = rec.record;
-        if (rec.record.$type !== out.collection) warnings.push(`${label}: record $type "${String(rec.record.$type)}" differs from the collection`);
+        if (rec.record !== null) out.record = rec.record;
+        if (rec.type !== out.collection) warnings.push(`${label}: record $type "${rec.type}" differs from the collection`);
       }
     }
   }
 
-  // inversion → prevData.
-  if (opsUsable) {
-    if (evt.prevData === null) {
-      if (evt.since === null && opts.state === undefined) {
-        warnings.push('no prevData and no since (first commit of the repository): ops not checked by inversion');
-      } else if (strict) {
-        reasons.push('prevData missing (pre-sync-1.1 event): the ops cannot be checked by inversion');
-      } else {
-        warnings.push('prevData missing (pre-sync-1.1 event): inversion skipped');
-      }
-    } else if (reasons.length === 0) {
-      const inverted = invertOps(tree.clone(), evt.ops);
-      if (inverted.root === null) reasons.push(...inverted.reasons);
-      else if (!inverted.root.equals(evt.prevData)) {
-        reasons.push(`inverted root ${inverted.root.toString()} != prevData ${evt.prevData.toString()}${evt.ops.length === 0 ? ' (an empty commit must keep data unchanged)' : ''}`);
-      }
+  // inversion → prevData (an event without prevData is judged with the chain).
+  if (opsUsable && evt.prevData !== null && reasons.length === 0) {
+    const inverted = invertOps(tree.clone(), evt.ops);
+    if (inverted.root === null) reasons.push(...inverted.reasons);
+    else if (!inverted.root.equals(evt.prevData)) {
+      reasons.push(`inverted root ${inverted.root.toString()} != prevData ${evt.prevData.toString()}${evt.ops.length === 0 ? ' (an empty commit must keep data unchanged)' : ''}`);
     }
   }
+  return result(checked);
+}
 
-  // the chain.
+/**
+ * and the legacy rules: how a commit continues the account's chain. `prevData` is null
+ * when the event carries none; `contentOk` says whether the stateless checks passed (a legacy
+ * event is only judged when its op shapes were usable).
+ */
+export function commitChain(
+  evt: { rev: string; since: string | null; prevData: string | null; opsUsable: boolean },
+  state: ChainState | undefined,
+  strict = true,
+): ChainResult {
+  const reasons: string[] = [];
+  const warnings: string[] = [];
+  if (evt.prevData === null && evt.opsUsable) {
+    if (evt.since === null && state === undefined) {
+      warnings.push('no prevData and no since (first commit of the repository): ops not checked by inversion');
+    } else if (strict) {
+      reasons.push('prevData missing (pre-sync-1.1 event): the ops cannot be checked by inversion');
+    } else {
+      warnings.push('prevData missing (pre-sync-1.1 event): inversion skipped');
+    }
+  }
   let chain: ChainStatus = 'unknown';
-  const state = opts.state;
   if (state !== undefined) {
     if (!(evt.rev > state.rev)) {
       reasons.push(`rev not newer: ${evt.rev} <= ${state.rev}`);
       chain = 'stale';
     } else if (evt.prevData === null) {
       if (evt.since === null) {
-        reasons.push(`prevData does not continue the chain: expected ${state.data.toString()}, got none`);
+        reasons.push(`prevData does not continue the chain: expected ${state.data}, got none`);
         chain = 'broken';
       }
-    } else if (!evt.prevData.equals(state.data)) {
-      reasons.push(`prevData does not continue the chain: expected ${state.data.toString()}, got ${evt.prevData.toString()}`);
+    } else if (evt.prevData !== state.data) {
+      reasons.push(`prevData does not continue the chain: expected ${state.data}, got ${evt.prevData}`);
       chain = 'broken';
     } else {
       chain = 'continuous';
       if (evt.since !== null && evt.since !== state.rev) warnings.push(`since ${evt.since} != last rev ${state.rev}`);
     }
   }
-  return result(chain, checked);
+  return { chain, reasons, warnings };
 }
 
-/** Verify a `#sync` event: the CAR holds the signed commit; did/rev match; signature. */
-export function verifySyncEvent(evt: SyncEvent, opts: Omit<VerifyEventOptions, 'validatePaths'>): SyncVerifyResult {
+/** F23: how a `#sync` (declaring `rev` and MST root `data`) relates to the stored state. */
+export function syncChain(evt: { rev: string; data: string }, state: ChainState | undefined): ChainResult & { resync: boolean } {
+  if (state === undefined) return { chain: 'unknown', reasons: [], warnings: [], resync: true };
+  if (evt.rev < state.rev) return { chain: 'stale', reasons: [`rev not newer: ${evt.rev} < ${state.rev}`], warnings: [], resync: false };
+  if (evt.rev === state.rev && evt.data === state.data) return { chain: 'continuous', reasons: [], warnings: [], resync: false };
+  return { chain: 'broken', reasons: [], warnings: [], resync: true };
+}
+
+const chainStateOf = (state: AccountState | undefined): ChainState | undefined => (state === undefined ? undefined : { rev: state.rev, data: state.data.toString() });
+
+/** Verify a `#commit` event (see the module comment). Never throws for bad event content. */
+export function verifyCommitEvent(evt: CommitEvent, opts: VerifyEventOptions): CommitVerifyResult {
+  const content = verifyCommitContent(evt, opts);
+  const { opsUsable, ...rest } = content;
+  const chain = content.commit === undefined
+    ? { chain: 'unknown' as const, reasons: [], warnings: [] }
+    : commitChain({ rev: evt.rev, since: evt.since, prevData: evt.prevData?.toString() ?? null, opsUsable }, chainStateOf(opts.state), opts.strict ?? true);
+  const reasons = [...content.reasons, ...chain.reasons];
+  const ok = reasons.length === 0 && content.commit !== undefined;
+  const out: CommitVerifyResult = { ...rest, ok, reasons, warnings: [...content.warnings, ...chain.warnings], chain: chain.chain };
+  if (ok && content.commit) out.newState = { rev: content.commit.rev, data: content.commit.data, commitCid: content.commit.cid };
+  return out;
+}
+
+/** The checks of a `#sync` event that need no account state: the CAR holds the signed commit; did/rev match; signature. */
+export function verifySyncContent(evt: SyncEvent, opts: Omit<VerifyEventOptions, 'validatePaths' | 'state'>): ContentResult {
   const reasons: string[] = [];
   const warnings: string[] = [...evt.warnings];
-  const done = (chain: ChainStatus, resync: boolean, commit?: CommitCheck): SyncVerifyResult => {
+  const done = (commit?: CommitCheck): ContentResult => {
     const ok = reasons.length === 0 && commit !== undefined;
-    const signature = commit === undefined ? 'unchecked' : commit.signatureValid ? 'valid' : 'invalid';
-    const out: SyncVerifyResult = { ok, reasons, warnings, chain, signature, resync: ok && resync };
+    const signature = commit === undefined ? 'unchecked' : commit.keyIndex >= 0 ? 'valid' : 'invalid';
+    const out: ContentResult = { ok, reasons, warnings, signature, keyIndex: commit?.keyIndex ?? -1 };
     if (commit) out.commit = { cid: commit.cid, did: commit.commit.did, rev: commit.commit.rev, data: commit.commit.data };
-    if (ok && commit) out.newState = { rev: commit.commit.rev, data: commit.commit.data, commitCid: commit.cid };
     return out;
   };
   if (evt.blocks.length > MAX_SYNC_BLOCKS_BYTES) {
     reasons.push(`blocks is ${evt.blocks.length} bytes, over the ${MAX_SYNC_BLOCKS_BYTES}-byte limit`);
-    return done('unknown', false);
+    return done();
   }
   const timeProblem = checkDatetime(evt.time);
   if (timeProblem !== null) reasons.push(`time "${evt.time.slice(0, 64)}" is not a valid datetime: ${timeProblem}`);
   const slice = readSlice(evt.blocks, MAX_SYNC_BLOCKS_BYTES, reasons);
-  if (slice === null) return done('unknown', false);
+  if (slice === null) return done();
   const checked = checkCommit(slice, slice.root, { did: evt.did, rev: evt.rev, didField: 'did' }, opts, reasons, warnings);
-  if (checked === null) return done('unknown', false);
+  if (checked === null) return done();
   if (slice.count > 1) warnings.push(`blocks holds ${slice.count} blocks; a #sync carries only the commit`);
-  const state = opts.state;
-  if (state === undefined) return done('unknown', true, checked);
-  if (evt.rev < state.rev) {
-    reasons.push(`rev not newer: ${evt.rev} < ${state.rev}`);
-    return done('stale', false, checked);
-  }
-  if (evt.rev === state.rev && checked.commit.data.equals(state.data)) return done('continuous', false, checked);
-  return done('broken', true, checked);
+  return done(checked);
+}
+
+/** Verify a `#sync` event: the content checks, then how it relates to the stored state. */
+export function verifySyncEvent(evt: SyncEvent, opts: Omit<VerifyEventOptions, 'validatePaths'>): SyncVerifyResult {
+  const content = verifySyncContent(evt, opts);
+  if (content.commit === undefined) return { ...content, chain: 'unknown', resync: false };
+  const chain = syncChain({ rev: evt.rev, data: content.commit.data.toString() }, chainStateOf(opts.state));
+  const reasons = [...content.reasons, ...chain.reasons];
+  const ok = reasons.length === 0;
+  const out: SyncVerifyResult = { ...content, ok, reasons, chain: chain.chain, resync: ok && chain.resync };
+  if (ok) out.newState = { rev: content.commit.rev, data: content.commit.data, commitCid: content.commit.cid };
+  return out;
 }

@@ -126,7 +126,8 @@ export function refuseJetstreamVerification(): never {
  * (`aborted`). Throws usage 'JetstreamCannotVerify' when verification is asked for,
  * 'InvalidZstdDictionary', usage 'ZstdDictionaryMismatch' when compressed messages name another
  * dictionary (or need one and none was given), runtime 'JetstreamUnreachable' when the first
- * connection cannot be opened, and the transport's cursor-file errors.
+ * connection cannot be opened, runtime 'JetstreamRefused' when the server refuses the upgrade with
+ * a status no retry changes, and the transport's cursor-file errors.
  */
 export async function subscribeJetstream(options: JetstreamSubscribeOptions): Promise<JetstreamSubscribeResult> {
   if (options.verify === true) refuseJetstreamVerification();
@@ -165,6 +166,7 @@ export async function subscribeJetstream(options: JetstreamSubscribeOptions): Pr
       invalidOf: () => null,
       inclusive: true,
       unreachable: { code: 'JetstreamUnreachable', hint: 'check the Jetstream URL (e.g. wss://jetstream2.us-east.bsky.network), the network, and that the host serves /subscribe' },
+      refusedCode: 'JetstreamRefused',
     },
   );
   return { ...result, stats: { ...mapper.stats } };

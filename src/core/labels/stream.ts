@@ -85,6 +85,7 @@ export interface SubscribeLabelsOptions extends Omit<StreamOptions<LabelInbound>
 /**
  * Subscribe to a labeler's labels until `onOutputs` returns `false` or `signal` aborts. Throws
  * runtime 'FutureCursor', runtime 'LabelerUnreachable' when the first connection cannot be opened,
+ * runtime 'LabelerRefused' when the server refuses the upgrade with a status no retry changes,
  * the transport's cursor-file errors, or what `onOutputs` throws.
  */
 export async function subscribeLabels(options: SubscribeLabelsOptions): Promise<SubscribeResult> {
@@ -100,6 +101,7 @@ export async function subscribeLabels(options: SubscribeLabelsOptions): Promise<
       errorOf: (m) => (m.kind === 'frame' && m.frame.kind === 'error' ? { error: m.frame.error, message: m.frame.message } : null),
       invalidOf: (m) => (m.kind === 'invalid' ? m.error.message : null),
       unreachable: { code: 'LabelerUnreachable', hint: 'check the labeler (its DID document names its service URL), the network, and that it serves com.atproto.label.subscribeLabels' },
+      refusedCode: 'LabelerRefused',
     },
   );
 }

@@ -57,6 +57,8 @@ export interface HttpConfig {
   connectTo: ConnectRule[];
   /** one line per request: method url status ms; never headers or bodies */
   log?: (line: string) => void;
+  /** connections per host at most (default 16): bulk look-ups ask for more */
+  maxConnections?: number;
   signal?: AbortSignal;
 }
 
@@ -199,6 +201,7 @@ interface Policy {
   allowLoopback: boolean;
   connectTo: ConnectRule[];
   connectTimeoutMs: number;
+  connections: number;
 }
 
 const agents = new Map<string, Agent>();
@@ -254,7 +257,7 @@ function makeAgent(policy: Policy, webSocket?: { maxPayloadSize: number }): Agen
       callback,
     );
   };
-  return new Agent({ connect: connector, connections: 16, ...(webSocket ? { webSocket } : {}) });
+  return new Agent({ connect: connector, connections: policy.connections, ...(webSocket ? { webSocket } : {}) });
 }
 
 function agentFor(policy: Policy): Agent {
@@ -285,6 +288,7 @@ export function webSocketDispatcher(
       allowLoopback: (u.protocol === 'ws:' || u.protocol === 'http:') && isLoopbackHostname(u.hostname),
       connectTo: config.connectTo,
       connectTimeoutMs: config.timeoutMs,
+      connections: 16,
     },
     { maxPayloadSize },
   );
@@ -485,6 +489,7 @@ async function send(
       allowLoopback: loopbackOk && isLoopbackHostname(u.hostname),
       connectTo: config.connectTo,
       connectTimeoutMs: config.timeoutMs,
+      connections: config.maxConnections ?? 16,
     };
     const started = Date.now();
     let res;

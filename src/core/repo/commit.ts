@@ -8,7 +8,7 @@
 import { Cid } from '../codec/cid.js';
 import { encodeCbor, type CborMap, type CborValue } from '../codec/cbor.js';
 import { checkDid } from '../syntax/did.js';
-import { checkTid, inspectTid } from '../syntax/tid.js';
+import { checkTid, tidTimestampMicros } from '../syntax/tid.js';
 import { verifySignature, type PublicKey } from '../crypto/index.js';
 
 export const COMMIT_FIELDS = ['did', 'version', 'data', 'rev', 'prev', 'sig'] as const;
@@ -83,7 +83,7 @@ export function verifyCommitSignature(parsed: ParsedCommit, key: PublicKey): { o
   return verifySignature(key, unsignedCommitBytes(parsed.map), parsed.commit.sig);
 }
 
-/** Milliseconds since the epoch encoded in a TID rev (for the future-rev check). */
+/** Milliseconds since the epoch encoded in a valid TID rev (for the future-rev check). */
 export function revTimeMs(rev: string): number {
-  return Math.floor(inspectTid(rev).timestampMicros / 1000);
+  return Math.floor(tidTimestampMicros(rev) / 1000);
 }

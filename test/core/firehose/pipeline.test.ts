@@ -248,7 +248,7 @@ describe('filters, outputs and statistics', () => {
     expect(l[4]).toEqual({ seq: 5, type: 'account', did: bob.did, time: TIME, active: false, status: 'deactivated' });
     expect(l[5]).toEqual({ type: 'info', name: 'OutdatedCursor', message: 'too old' });
     expect(l[6]).toMatchObject({ seq: 7, ops: [{ op: 'delete', collection: 'app.bsky.feed.post', cid: null }] });
-    expect(p.stats).toEqual({ frames: 8, events: 6, shown: 7, failures: 0, skipped: 1, lastSeq: 7 });
+    expect(p.stats).toEqual({ frames: 8, events: 6, shown: 7, failures: 0, skipped: 1, lastSeq: 7, inactive: 0, hostMismatch: 0, keyRotated: 0, resyncs: 0 });
   });
 
   it('-c keeps a commit when any op matches (and implies commits only); --ops then emits only the matching ops, with records', async () => {

@@ -45,6 +45,10 @@ export interface TestRelayOptions {
   filter?: (entry: RelayEntry, params: URLSearchParams) => boolean;
   /** What to send for an entry on a connection (e.g. compressed when the query asks). */
   transform?: (entry: RelayEntry, params: URLSearchParams) => Uint8Array | string;
+  /** Send at most this many frames per second (default: as fast as the client reads). */
+  rate?: number;
+  /** Answer the next upgrade requests with these HTTP responses instead (one per request). */
+  refuse?: Array<{ status: number; headers?: Record<string, string>; body?: string }>;
 }
 
 export interface RelayConnection {
@@ -86,6 +90,10 @@ export function errorFrame(error: string, message?: string): Uint8Array {
 
 export class TestRelay {
   readonly connections: RelayConnection[] = [];
+  /** Upgrade requests answered with a refusal. */
+  refusals = 0;
+  /** Times a write had to wait for the client to read (TCP back-pressure). */
+  waitedForDrain = 0;
   entries: RelayEntry[];
   didDocument: unknown;
   private readonly server: Server;
@@ -164,6 +172,14 @@ export class TestRelay {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://localhost');
     const key = req.headers['sec-websocket-key'];
+    const refusal = this.options.refuse?.shift();
+    if (refusal !== undefined) {
+      this.refusals++;
+      const body = refusal.body ?? '';
+      const headers = { 'content-length': String(Buffer.byteLength(body)), connection: 'close', ...(refusal.headers ?? {}) };
+      socket.end(`HTTP/1.1 ${refusal.status} Refused\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+      return;
+    }
     if (url.pathname !== (this.options.path ?? '/xrpc/com.atproto.sync.subscribeRepos') || typeof key !== 'string') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
@@ -226,6 +242,7 @@ export class TestRelay {
         if (socket.destroyed || !isOpen()) return resolve();
         if (socket.write(buf)) resolve();
         else {
+          this.waitedForDrain++;
           const done = (): void => {
             socket.off('drain', done);
             socket.off('close', done);
@@ -253,7 +270,13 @@ export class TestRelay {
     }
     const limit = this.options.dropAfter?.[index];
     let sent = 0;
+    const started = performance.now();
+    const rate = this.options.rate;
     for (;;) {
+      if (rate !== undefined && sent / rate > (performance.now() - started) / 1000) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        continue;
+      }
       if (!isOpen() || socket.destroyed) return;
       if (i >= this.entries.length) {
         await new Promise<void>((resolve) => {

@@ -11,6 +11,7 @@ import { AtcliError } from '../../../src/core/errors.js';
 import { jetstreamQuery, jetstreamUrl, subscribeJetstream, type JetstreamSubscribeOptions } from '../../../src/core/jetstream/client.js';
 import type { JetstreamOutput } from '../../../src/core/jetstream/events.js';
 import { TestRelay, type RelayEntry } from '../firehose/test-relay.js';
+import type { SubscriberNotice } from '../../../src/core/firehose/subscriber.js';
 
 const file = (name: string): Buffer => readFileSync(new URL(`../../fixtures/jetstream/${name}`, import.meta.url));
 const T = 1_725_911_000_000_000;
@@ -38,7 +39,7 @@ const jsonEntries = (n: number, from = 0): RelayEntry[] =>
   });
 
 const relays: TestRelay[] = [];
-async function jetstream(entries: RelayEntry[], opts: { dropAfter?: Array<number | undefined> } = {}): Promise<TestRelay> {
+async function jetstream(entries: RelayEntry[], opts: { dropAfter?: Array<number | undefined>; refuse?: Array<{ status: number; headers?: Record<string, string> }> } = {}): Promise<TestRelay> {
   const r = await TestRelay.start({ entries, path: '/subscribe', futureCursor: 'live', ...opts });
   relays.push(r);
   return r;
@@ -157,6 +158,22 @@ describe('subscribeJetstream', () => {
     expect(err).toMatchObject({ kind: 'usage', code: 'ZstdDictionaryMismatch' });
     expect((err as Error).message).toMatch(/dictionary 777, not with the given dictionary 4242/);
   });
+
+  it('runs on the firehose transport: 503 is retried after Retry-After, 404 stops with JetstreamRefused', async () => {
+    const relay = await jetstream(jsonEntries(3), { refuse: [{ status: 503, headers: { 'retry-after': '1' } }] });
+    const notices: SubscriberNotice[] = [];
+    const { outputs } = await collect({ url: relay.url, cursor: T, onNotice: (n) => notices.push(n) }, 3);
+    expect(outputs.map((o) => o.value.seq)).toEqual(jsonEntries(3).map((e) => e.seq));
+    const retries = notices.filter((n) => n.type === 'reconnecting');
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatchObject({ status: 503 });
+    expect(retries[0]!.type === 'reconnecting' && retries[0]!.delayMs).toBeGreaterThanOrEqual(1000);
+
+    const gone = await jetstream(jsonEntries(3), { refuse: [{ status: 404 }] });
+    await expect(collect({ url: gone.url, cursor: T }, 1)).rejects.toMatchObject({ kind: 'runtime', code: 'JetstreamRefused', message: expect.stringMatching(/HTTP 404/) });
+    expect(gone.refusals).toBe(1);
+    expect(gone.connections).toHaveLength(0);
+  }, 20_000);
 
   it('gives up when the first connection cannot be opened', async () => {
     const err = await subscribeJetstream({ url: 'http://127.0.0.1:1', backoff: { initialMs: 5, maxMs: 10 }, onOutputs: () => true }).catch((e: unknown) => e);

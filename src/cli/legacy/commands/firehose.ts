@@ -324,10 +324,6 @@ export async function firehoseReplayCommand({ ctx, args, opts }: CommandRun): Pr
         }
         continue;
       }
-      if (entry.kind === 'truncated') {
-        ctx.warn(`${String(file)} ends with a cut-off entry at byte ${entry.offset} (${entry.bytes} bytes); it was ignored`);
-        break;
-      }
       if (entry.kind !== 'frame') continue;
       if (!passed) {
         if (entry.seq === null || entry.seq <= (flags.cursor as number)) continue;
