@@ -7,9 +7,10 @@
  * still missing, so nothing is duplicated.
  */
 import { AtcliError, runtime } from '../../errors.js';
-import { XrpcError } from '../../xrpc/index.js';
+import { XrpcError, type XrpcClient } from '../../xrpc/index.js';
 import { downloadBlob, uploadBlob } from '../../blob/index.js';
 import { missingBlobCids } from '../admin.js';
+import type { BlobProgress } from '../journal.js';
 import { done, pool, sleep, type MigrationRun, type StepOutcome } from './context.js';
 
 export const BLOB_ATTEMPTS = 5;
@@ -24,48 +25,67 @@ function retryable(err: unknown): boolean {
   return true;
 }
 
-async function withRetries<T>(run: MigrationRun, what: string, fn: () => Promise<T>): Promise<T> {
+async function withRetries<T>(signal: AbortSignal | undefined, what: string, fn: () => Promise<T>): Promise<T> {
   let last: unknown;
   for (let attempt = 0; attempt < BLOB_ATTEMPTS; attempt++) {
-    run.throwIfAborted();
+    if (signal?.aborted) throw new AtcliError('interrupted', 'Interrupted', `interrupted while ${what}`);
     try {
       return await fn();
     } catch (err) {
       if (err instanceof AtcliError && err.kind === 'interrupted') throw err;
       last = err;
       if (!retryable(err) || attempt === BLOB_ATTEMPTS - 1) break;
-      await sleep(Math.min(8000, 250 * 2 ** attempt), run.settings.signal);
+      await sleep(Math.min(8000, 250 * 2 ** attempt), signal);
     }
   }
   const msg = last instanceof Error ? last.message : String(last);
   throw new AtcliError(last instanceof AtcliError ? last.kind : 'runtime', last instanceof AtcliError ? last.code : 'BlobFailed', `${what}: ${msg}`);
 }
 
-export async function blobsStep(run: MigrationRun): Promise<StepOutcome> {
-  const j = run.journal;
-  const client = await run.newClient();
-  const progress = (j.blobs ??= { transferred: 0, bytes: 0, rounds: 0, failed: [], mimeTypes: {} });
+export interface MissingBlobCopy {
+  /** The destination host, logged in as the account. */
+  client: XrpcClient;
+  /** Where the blobs come from ("the old host", "the backup"). */
+  source: string;
+  /** Fetches one blob's bytes (checked against the CID) and its MIME type from the source. */
+  fetch(cid: string): Promise<{ bytes: Uint8Array; mimeType: string }>;
+  /** Counters kept in the journal. */
+  progress: BlobProgress;
+  concurrency: number;
+  signal?: AbortSignal | undefined;
+  event?(e: { kind: 'blobs'; done: number; total: number; bytes: number; failed: number }): void;
+  /** Saves the journal (after each round, so counters survive an interruption). */
+  save(): Promise<void>;
+  /** Said when a blob cannot be copied (what the user's situation is and how to go on). */
+  failureHint: string;
+}
+
+/**
+ * Copies what the destination lists as missing (listMissingBlobs) from the source, uploading each
+ * blob with its MIME type; failures are retried and the list is asked again, at most a few rounds.
+ * Throws runtime 'BlobTransferFailed' naming the CIDs still missing. Returns how many were copied.
+ */
+export async function copyMissingBlobs(c: MissingBlobCopy): Promise<number> {
+  const progress = c.progress;
   progress.failed = [];
   let copiedNow = 0;
   let failures = new Map<string, string>();
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const missing = await missingBlobCids(client);
+    const missing = await missingBlobCids(c.client);
     if (missing.length === 0) break;
     progress.rounds++;
     failures = new Map();
     let doneCount = 0;
     let bytesNow = 0;
-    const emit = (): void => run.callbacks.event?.({ kind: 'blobs', done: doneCount, total: missing.length, bytes: bytesNow, failed: failures.size });
+    const emit = (): void => c.event?.({ kind: 'blobs', done: doneCount, total: missing.length, bytes: bytesNow, failed: failures.size });
     emit();
     await pool(
       missing,
-      run.settings.blobConcurrency,
+      c.concurrency,
       async (cid) => {
         try {
-          const blob = await withRetries(run, `downloading blob ${cid} from the old host`, () =>
-            downloadBlob(run.oldClient, run.did, cid, { maxBytes: BLOB_MAX_BYTES, ...(run.settings.signal ? { signal: run.settings.signal } : {}) }),
-          );
-          await withRetries(run, `uploading blob ${cid} to the new host`, () => uploadBlob(client, blob.bytes, blob.mimeType));
+          const blob = await withRetries(c.signal, `reading blob ${cid} from ${c.source}`, () => c.fetch(cid));
+          await withRetries(c.signal, `uploading blob ${cid} to ${new URL(c.client.service).host}`, () => uploadBlob(c.client, blob.bytes, blob.mimeType));
           progress.transferred++;
           progress.bytes += blob.bytes.length;
           progress.mimeTypes[blob.mimeType] = (progress.mimeTypes[blob.mimeType] ?? 0) + 1;
@@ -79,20 +99,37 @@ export async function blobsStep(run: MigrationRun): Promise<StepOutcome> {
           emit();
         }
       },
-      run.settings.signal,
+      c.signal,
     );
     // Counters survive an interruption of the next round.
-    await run.save();
+    await c.save();
     if (failures.size === missing.length) break; // no progress at all this round
   }
-  const still = await missingBlobCids(client);
+  const still = await missingBlobCids(c.client);
   if (still.length > 0) {
-    progress.failed = still.map((cid) => ({ cid, error: failures.get(cid) ?? 'still missing on the new host after copying' }));
+    progress.failed = still.map((cid) => ({ cid, error: failures.get(cid) ?? `still missing on ${new URL(c.client.service).host} after copying` }));
     const list = progress.failed.slice(0, 5).map((f) => `${f.cid} (${f.error})`).join('; ');
-    throw runtime('BlobTransferFailed', `${still.length} blob${still.length === 1 ? '' : 's'} could not be copied to the new host: ${list}${still.length > 5 ? '; …' : ''}`, {
-      hint: 'nothing about your identity changed and the old account is still active; fix the cause (or wait for the rate limit), then: atcli account migrate --resume',
+    throw runtime('BlobTransferFailed', `${still.length} blob${still.length === 1 ? '' : 's'} could not be copied to ${new URL(c.client.service).host}: ${list}${still.length > 5 ? '; …' : ''}`, {
+      hint: c.failureHint,
       details: { failed: progress.failed.slice(0, 100) },
     });
   }
+  return copiedNow;
+}
+
+export async function blobsStep(run: MigrationRun): Promise<StepOutcome> {
+  const j = run.journal;
+  const progress = (j.blobs ??= { transferred: 0, bytes: 0, rounds: 0, failed: [], mimeTypes: {} });
+  const copiedNow = await copyMissingBlobs({
+    client: await run.newClient(),
+    source: 'the old host',
+    fetch: (cid) => downloadBlob(run.oldClient, run.did, cid, { maxBytes: BLOB_MAX_BYTES, ...(run.settings.signal ? { signal: run.settings.signal } : {}) }),
+    progress,
+    concurrency: run.settings.blobConcurrency,
+    signal: run.settings.signal,
+    event: (e) => run.callbacks.event?.(e),
+    save: () => run.save(),
+    failureHint: 'nothing about your identity changed and the old account is still active; fix the cause (or wait for the rate limit), then: atcli account migrate --resume',
+  });
   return done(`${copiedNow} copied this run (${progress.transferred} in all, ${progress.bytes} bytes); the new host misses none`);
 }
