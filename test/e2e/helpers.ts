@@ -131,3 +131,19 @@ export async function listAll(account: { pdsUrl: string; did: string }, collecti
   } while (cursor);
   return out;
 }
+
+import type { HttpConfig } from '../../src/core/net/http.js';
+import type { IdentityConfig } from '../../src/core/identity/index.js';
+import { SessionAuth, XrpcClient } from '../../src/core/xrpc/index.js';
+
+/** What core functions need to reach the test network (dev mode: http:// loopback allowed). */
+export function coreConfig(net: TestNetwork, over: Partial<HttpConfig> = {}): { http: HttpConfig; identity: IdentityConfig } {
+  const http: HttpConfig = { timeoutMs: 20_000, userAgent: 'atcli-test/0.0', allowPrivateNetwork: true, connectTo: [], ...over };
+  return { http, identity: { http, plcUrl: net.plcUrl, dnsServers: [net.dnsServer], dev: true } };
+}
+
+/** A core XRPC client logged in as `account` (its createAccount session). */
+export function sessionClient(account: TestAccount, http: HttpConfig): XrpcClient {
+  const auth = SessionAuth.inMemory({ did: account.did, handle: account.handle, pds: account.pdsUrl, accessJwt: account.accessJwt, refreshJwt: account.refreshJwt, obtainedAt: new Date().toISOString() });
+  return new XrpcClient({ service: account.pdsUrl, http, auth });
+}

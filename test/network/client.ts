@@ -52,6 +52,10 @@ export interface TestNetwork extends NetworkInfo {
   setDidWeb(document: unknown): Promise<void>;
   /** Stop and start that PDS on the same port and data. */
   restartPds(name: PdsName): Promise<void>;
+  /** Start another PDS on the same PLC directory (a name of a–z, 0–9 and "-"); its info. */
+  startPds(name: string): Promise<PdsInfo>;
+  /** Stop a PDS for good (its URL then refuses connections). */
+  stopPds(name: string): Promise<void>;
   /** Stop the network (and wait for its process, when this client started it). */
   stop(): Promise<void>;
 }
@@ -92,6 +96,12 @@ export async function connectNetwork(infoOrControl: NetworkInfo | string, child?
     },
     async restartPds(name) {
       await control(base, 'POST', `/pds/${name}/restart`);
+    },
+    async startPds(name) {
+      return (await control(base, 'POST', `/pds/${name}/start`)) as PdsInfo;
+    },
+    async stopPds(name) {
+      await control(base, 'POST', `/pds/${name}/stop`);
     },
     async stop() {
       const exited =

@@ -516,6 +516,21 @@ async function startAll() {
     log(`pds ${name} restarted on port ${pds.port} in ${Date.now() - t0} ms`);
   };
 
+  // Extra PDSes on the same directory (a test that stops one for good owns it alone).
+  const startExtraPds = async (name) => {
+    const config = await pdsConfig(name, network.plc.url);
+    const pds = await TestPds.create(config);
+    wirePds(name, pds);
+    pdses.set(name, { pds, config });
+    log(`pds ${name} started on port ${pds.port}`);
+  };
+  const stopPds = async (name) => {
+    const entry = pdses.get(name);
+    pdses.delete(name);
+    await entry.pds.close();
+    log(`pds ${name} stopped for good`);
+  };
+
   const controlServer = await listenHttp(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const p = url.pathname;
@@ -544,13 +559,27 @@ async function startAll() {
       didWebDoc = body.document ?? null;
       return sendJson(res, 200, { did: info().didWeb.did });
     }
-    const m = /^\/pds\/([^/]+)\/restart$/.exec(p);
+    const m = /^\/pds\/([a-z0-9-]{1,30})\/(restart|start|stop)$/.exec(p);
     if (req.method === 'POST' && m) {
-      if (!pdses.has(m[1])) return sendJson(res, 404, { error: 'NotFound', message: `no pds ${m[1]}` });
-      const run = restarting.then(() => restartPds(m[1]));
+      const [, name, action] = m;
+      if (action === 'start') {
+        if (pdses.has(name)) return sendJson(res, 409, { error: 'Exists', message: `pds ${name} is running` });
+        const run = restarting.then(() => startExtraPds(name));
+        restarting = run.catch(() => {});
+        await run;
+        return sendJson(res, 200, info().pds[name]);
+      }
+      if (!pdses.has(name)) return sendJson(res, 404, { error: 'NotFound', message: `no pds ${name}` });
+      if (action === 'stop') {
+        const run = restarting.then(() => stopPds(name));
+        restarting = run.catch(() => {});
+        await run;
+        return sendJson(res, 200, { stopped: name });
+      }
+      const run = restarting.then(() => restartPds(name));
       restarting = run.catch(() => {});
       await run;
-      return sendJson(res, 200, info().pds[m[1]]);
+      return sendJson(res, 200, info().pds[name]);
     }
     if (req.method === 'POST' && p === '/shutdown') {
       sendJson(res, 200, { ok: true });
@@ -566,8 +595,9 @@ async function startAll() {
       await closeHttp(controlServer);
       await closeHttp(didWebServer);
       const errors = [];
-      const b = pdses.get('b');
-      if (b) await b.pds.close().catch((e) => errors.push(e));
+      for (const [name, entry] of pdses) {
+        if (name !== 'a') await entry.pds.close().catch((e) => errors.push(e));
+      }
       await network.close().catch((e) => errors.push(e));
       await dnsServer.close().catch((e) => errors.push(e));
       for (const e of errors) log(`error while closing: ${e?.message ?? e}`);

@@ -25,3 +25,4 @@ export {
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
 export { parsePrivateKeyText } from './key-text.js';
+export { KEY_FILE_MAX_BYTES, readPrivateKeyFile, writePrivateKeyFile, type WrittenKeyFile } from './key-file.js';
