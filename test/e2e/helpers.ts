@@ -147,3 +147,14 @@ export function sessionClient(account: TestAccount, http: HttpConfig): XrpcClien
   const auth = SessionAuth.inMemory({ did: account.did, handle: account.handle, pds: account.pdsUrl, accessJwt: account.accessJwt, refreshJwt: account.refreshJwt, obtainedAt: new Date().toISOString() });
   return new XrpcClient({ service: account.pdsUrl, http, auth });
 }
+
+/** The token of the newest PLC-operation mail to `email` sent at or after `after` (ms). */
+export async function plcTokenFromMail(net: TestNetwork, email: string, after = 0): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const mails = (await net.mail(email)).filter((x) => x.template === 'plcOperation' && x.token && Date.parse(x.at) >= after - 1000);
+    const last = mails[mails.length - 1];
+    if (last?.token) return last.token;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no PLC token mail for ${email}`);
+}
