@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createSession, xrpc, type TestNetwork } from '../network/client.js';
 import { spawn } from 'node:child_process';
 import { BIN, cliEnv, runCli, stdoutJson, tempDir, type CliResult } from '../cli/run-cli.js';
-import { applyWrites, devFlags, expiredAccessToken, network, networkInfo, newAccount, populate, type TestAccount, type Write } from './helpers.js';
+import { applyWrites, devFlags, expiredAccessToken, network, networkInfo, newAccount, plcTokenFromMail, populate, type TestAccount, type Write } from './helpers.js';
 import { generatePrivateKey } from '../../src/core/crypto/index.js';
 import { MIGRATION_STEPS } from '../../src/core/account/plan.js';
 
@@ -44,15 +44,7 @@ async function prepare(net: TestNetwork, account: TestAccount): Promise<Migratio
   return m;
 }
 
-async function latestPlcToken(net: TestNetwork, email: string, after: number): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const mails = (await net.mail(email)).filter((x) => x.template === 'plcOperation' && x.token && Date.parse(x.at) >= after - 1000);
-    const last = mails[mails.length - 1];
-    if (last?.token) return last.token;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no PLC token mail for ${email}`);
-}
+const latestPlcToken = plcTokenFromMail;
 
 /**
  * Runs `migrate` (first with `args`), supplying the e-mailed token whenever a run stops for it,
