@@ -26,52 +26,56 @@ export async function serviceAuthStep(run: MigrationRun): Promise<StepOutcome> {
   return done(`token for ${run.journal.newPdsDid} (lxm ${CREATE_ACCOUNT}, ${SERVICE_AUTH_SECONDS} s; kept in memory only)`);
 }
 
-export interface AccountCreation {
+/** What creating the account needs of a run (a migration's or a restore's). */
+export interface AccountCreationRun {
   /** The destination host's session for the account (adopts the session createAccount returns). */
-  host: HostSession;
+  newHost: HostSession;
   /** The destination host, unauthenticated. */
-  public: XrpcClient;
+  newPublic: XrpcClient;
   did: string;
-  handle: string;
-  email: string;
-  inviteCode?: string | undefined;
-  password(): Promise<string>;
-  /** A createAccount service-auth token for the destination (`fresh`: the last one was refused as expired). */
-  serviceAuth(fresh: boolean): Promise<string>;
+  journal: { newHandle: string; newEmail: string };
+  settings: { inviteCode?: string | undefined };
+  callbacks: { newPassword(): Promise<string> };
 }
 
 /**
  * The account for an existing DID on the destination host: created deactivated, or — when an
  * earlier run (possibly one killed before it could write its journal) created it already — found
- * with getRepoStatus and logged in to. An expired service-auth token is replaced once.
+ * with getRepoStatus and logged in to. `serviceAuth` gives a createAccount token for the
+ * destination (`fresh`: the last one was refused as expired; it is replaced once).
  */
-export async function createOrFindAccount(c: AccountCreation): Promise<{ existed: boolean; activated: boolean; indexedRecords: number; handle: string }> {
-  const existing = await findRepoStatus(c.public, c.did);
+export async function createOrFindAccount(
+  run: AccountCreationRun,
+  serviceAuth: (fresh: boolean) => Promise<string>,
+): Promise<{ existed: boolean; activated: boolean; indexedRecords: number; handle: string }> {
+  const handle = run.journal.newHandle;
+  const existing = await findRepoStatus(run.newPublic, run.did);
   if (existing !== null) {
-    const st = await checkAccountStatus(await c.host.client());
-    return { existed: true, activated: st.activated, indexedRecords: st.indexedRecords, handle: c.handle };
+    const st = await checkAccountStatus(await run.newHost.client());
+    return { existed: true, activated: st.activated, indexedRecords: st.indexedRecords, handle };
   }
-  const password = await c.password();
-  const create = async (serviceAuth: string) =>
-    createAccount(c.public, {
-      did: c.did,
-      handle: c.handle,
-      email: c.email,
+  const password = await run.callbacks.newPassword();
+  const inviteCode = run.settings.inviteCode;
+  const create = async (token: string) =>
+    createAccount(run.newPublic, {
+      did: run.did,
+      handle,
+      email: run.journal.newEmail,
       password,
-      serviceAuth,
-      ...(c.inviteCode !== undefined ? { inviteCode: c.inviteCode } : {}),
+      serviceAuth: token,
+      ...(inviteCode !== undefined ? { inviteCode } : {}),
     });
   let created;
   try {
-    created = await create(await c.serviceAuth(false));
+    created = await create(await serviceAuth(false));
   } catch (err) {
     // The service token may have expired while we waited for a prompt: get a fresh one once.
     if (err instanceof XrpcError && (err.xrpcError === 'BadJwt' || err.xrpcError === 'ExpiredToken' || /jwt|expired/i.test(err.message))) {
-      created = await create(await c.serviceAuth(true));
+      created = await create(await serviceAuth(true));
     } else throw err;
   }
-  c.host.adopt(created.session);
-  const st = await checkAccountStatus(await c.host.client());
+  run.newHost.adopt(created.session);
+  const st = await checkAccountStatus(await run.newHost.client());
   return { existed: false, activated: st.activated, indexedRecords: st.indexedRecords, handle: created.handle };
 }
 
@@ -79,18 +83,9 @@ export async function createAccountStep(run: MigrationRun): Promise<StepOutcome>
   const j = run.journal;
   let outcome;
   try {
-    outcome = await createOrFindAccount({
-      host: run.newHost,
-      public: run.newPublic,
-      did: run.did,
-      handle: j.newHandle,
-      email: j.newEmail,
-      inviteCode: run.settings.inviteCode,
-      password: () => run.callbacks.newPassword(),
-      serviceAuth: async (fresh) => {
-        if (fresh || run.serviceAuth === undefined) await fetchServiceAuth(run);
-        return run.serviceAuth!;
-      },
+    outcome = await createOrFindAccount(run, async (fresh) => {
+      if (fresh || run.serviceAuth === undefined) await fetchServiceAuth(run);
+      return run.serviceAuth!;
     });
   } finally {
     run.serviceAuth = undefined;

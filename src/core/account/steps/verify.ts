@@ -14,7 +14,7 @@ import { listRepoEntries } from '../../repo/read.js';
 import { verifyRepoCar, type RepoEntry } from '../../repo/verify.js';
 import { downloadBlob, listBlobs } from '../../blob/index.js';
 import type { XrpcClient } from '../../xrpc/index.js';
-import { checkAccountStatus, getLatestCommit, missingBlobCids } from '../admin.js';
+import { checkAccountStatus, getLatestCommit, missingBlobCids, type AccountStatus } from '../admin.js';
 import { resetFrom } from '../journal.js';
 import { BLOB_MAX_BYTES } from './blobs.js';
 import { done, pool, type MigrationRun, type StepOutcome } from './context.js';
@@ -22,6 +22,20 @@ import { checkExportedCar, fileChunks } from './repo.js';
 
 /** How often the copy is redone because the old account kept changing. */
 export const MAX_CATCH_UP_ROUNDS = 3;
+
+/**
+ * The copy gate: the host indexed every record of the source and holds every blob its records
+ * reference. Throws invalid 'CopyIncomplete' naming what is missing.
+ */
+export function checkCopyGate(st: AccountStatus, missing: readonly string[], sourceRecords: number, failureHint: string, details: Record<string, unknown> = {}): void {
+  const problems: string[] = [];
+  if (st.indexedRecords !== sourceRecords) problems.push(`the new host indexed ${st.indexedRecords} records, the source holds ${sourceRecords}`);
+  if (st.importedBlobs !== st.expectedBlobs) problems.push(`the new host has ${st.importedBlobs} of the ${st.expectedBlobs} blobs its records reference`);
+  if (missing.length > 0) problems.push(`the new host still lists ${missing.length} missing blob${missing.length === 1 ? '' : 's'} (${missing.slice(0, 3).join(', ')})`);
+  if (problems.length > 0) {
+    throw invalid('CopyIncomplete', `the new host does not hold everything yet: ${problems.join('; ')}`, { hint: failureHint, details });
+  }
+}
 
 export async function verifyCopyStep(run: MigrationRun): Promise<StepOutcome> {
   const j = run.journal;
@@ -52,16 +66,7 @@ export async function verifyCopyStep(run: MigrationRun): Promise<StepOutcome> {
     oldLatestRev: latest.rev,
     at: new Date().toISOString(),
   };
-  const problems: string[] = [];
-  if (st.indexedRecords !== source.records) problems.push(`the new host indexed ${st.indexedRecords} records, the verified export holds ${source.records}`);
-  if (st.importedBlobs !== st.expectedBlobs) problems.push(`the new host has ${st.importedBlobs} of the ${st.expectedBlobs} blobs its records reference`);
-  if (missing.length > 0) problems.push(`the new host still lists ${missing.length} missing blob${missing.length === 1 ? '' : 's'} (${missing.slice(0, 3).join(', ')})`);
-  if (problems.length > 0) {
-    throw invalid('CopyIncomplete', `the new host does not hold everything yet: ${problems.join('; ')}`, {
-      hint: 'nothing about your identity changed and the old account is still active; run atcli account migrate --resume to copy what is missing',
-      details: { gate: j.gate },
-    });
-  }
+  checkCopyGate(st, missing, source.records, 'nothing about your identity changed and the old account is still active; run atcli account migrate --resume to copy what is missing', { gate: j.gate });
   return done(`new host holds ${st.indexedRecords}/${source.records} records and ${st.importedBlobs}/${st.expectedBlobs} blobs; none missing; old repo unchanged (rev ${latest.rev})`);
 }
 
