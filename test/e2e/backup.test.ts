@@ -103,6 +103,15 @@ describe.skipIf(!networkInfo)('backup against the real network', () => {
     undoCar();
     expect((await verifyBackup(dir)).status).toBe('valid');
 
+    // Anyone can back up the public data: no session, no preferences.
+    const publicDir = join(dir, '..', 'public');
+    const pub = await runBackup({ ...coreConfig(net), id: account.did, dir: publicDir });
+    expect(pub).toMatchObject({ status: 'complete', repo: { via: 'full', records: 316 }, blobs: { downloaded: 24 }, preferences: { saved: false, count: null } });
+    expect(existsSync(join(publicDir, 'preferences.json'))).toBe(false);
+    expect((await verifyBackup(publicDir)).status).toBe('valid');
+    // A folder holding something else is refused.
+    await expect(runBackup({ ...coreConfig(net), id: account.did, dir: join(dir, 'blobs') })).rejects.toMatchObject({ code: 'NotABackupFolder' });
+
     // No secret of the account is anywhere in the folder.
     for (const f of allFiles(dir)) {
       const text = readFileSync(f).toString('latin1');

@@ -45,6 +45,8 @@ import type { CommitKeyCheck } from './signature.js';
 
 /** Largest repository downloaded by default. */
 export const DEFAULT_MAX_REPO_BYTES = 8 * 1024 * 1024 * 1024;
+/** Most blobs one account may list (a host listing more is not trusted). */
+export const DEFAULT_MAX_BLOBS = 1_000_000;
 /** Longest a whole run may take by default. */
 export const DEFAULT_BACKUP_DEADLINE_MS = 6 * 60 * 60 * 1000;
 
@@ -71,6 +73,8 @@ export interface BackupOptions {
   verifyExistingBlobs?: boolean;
   maxRepoBytes?: number;
   maxBlobBytes?: number;
+  /** Most blobs accepted from the host's list (default a million). */
+  maxBlobs?: number;
   /** Overall deadline of the run (default 6 hours). */
   deadlineMs?: number;
   signal?: AbortSignal;
@@ -293,7 +297,11 @@ async function backupLocked(
   // --- blobs
   const store = new BlobStore(join(dir, BLOB_DIR), { private: true });
   const listed: string[] = [];
-  for await (const cid of listBlobs(publicClient, did)) listed.push(cid);
+  const maxBlobs = opts.maxBlobs ?? DEFAULT_MAX_BLOBS;
+  for await (const cid of listBlobs(publicClient, did)) {
+    if (listed.length >= maxBlobs) throw runtime('TooManyBlobs', `${new URL(pds).host} lists more than ${maxBlobs} blobs for ${did}`);
+    listed.push(cid);
+  }
   const listedSet = new Set(listed);
   const wanted = [...listed];
   let referencedUnlisted = 0;

@@ -2,7 +2,7 @@
  * Account backups: a verified, incremental copy of an account in a private folder, checked
  * offline. See docs/backup.md.
  */
-export { DEFAULT_BACKUP_DEADLINE_MS, DEFAULT_MAX_REPO_BYTES, runBackup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.js';
+export { DEFAULT_BACKUP_DEADLINE_MS, DEFAULT_MAX_BLOBS, DEFAULT_MAX_REPO_BYTES, runBackup, type BackupOptions, type BackupProgress, type BackupResult } from './backup.js';
 export {
   AUDIT_LOG_FILE,
   BLOB_DIR,

@@ -1,9 +1,10 @@
 /**
  * The commit signature of a saved repository, judged by the key history of the saved audit log
- * (docs/key-history.md): `valid` when it verifies with the key in force when the snapshot was
- * taken, `historical` when it verifies with a key that was in force earlier (a host serves the
- * last commit signed with the old key until the account's next write), `invalid` when no key the
- * DID ever had verifies it, `unchecked` when no key is known at all.
+ * (docs/key-history.md): `valid` when it verifies with the key in force at the commit (its rev is
+ * a timestamp) or when the snapshot was taken, `historical` when it verifies with a key that was
+ * in force at some other time (a host serves an imported commit signed with the old host's key
+ * until the account's next write), `invalid` when no key the DID ever had verifies it,
+ * `unchecked` when no key is known at all.
  *
  * Kept apart from the repository check on purpose: the structure is verified by verifyRepoCar
  * with the signature skipped, and this is the one place that decides about the signature.
@@ -12,7 +13,7 @@ import { openCarFile } from '../codec/car.js';
 import { decodeCbor } from '../codec/cbor.js';
 import { parseDidKey } from '../crypto/index.js';
 import { keyWindowAt, type SigningKeyHistory } from '../plc/key-history.js';
-import { parseCommit, verifyCommitSignature, type ParsedCommit } from '../repo/commit.js';
+import { parseCommit, revTimeMs, verifyCommitSignature, type ParsedCommit } from '../repo/commit.js';
 
 export type SignatureStatus = 'valid' | 'historical' | 'invalid' | 'unchecked';
 
@@ -57,12 +58,14 @@ export async function checkCommitSignature(carPath: string, input: CommitKeyInpu
     return { status: 'invalid', key: null, detail: `cannot read the commit: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (typeof commit === 'string') return { status: 'invalid', key: null, detail: commit };
-  const inForce = input.history !== null ? (keyWindowAt(input.history, input.at)?.key ?? null) : input.documentKey;
+  // In force at the commit (its rev is a timestamp) or when the snapshot was taken.
+  const history = input.history;
+  const inForce = history !== null ? [keyWindowAt(history, new Date(revTimeMs(commit.commit.rev)))?.key ?? null, keyWindowAt(history, input.at)?.key ?? null] : [input.documentKey];
   const candidates: string[] = [];
   const add = (k: string | null): void => {
     if (k !== null && !candidates.includes(k) && candidates.length < MAX_CANDIDATES) candidates.push(k);
   };
-  add(inForce);
+  for (const k of inForce) add(k);
   for (const w of input.history?.windows ?? []) add(w.key);
   add(input.documentKey);
   if (candidates.length === 0) return { status: 'unchecked', key: null, detail: 'no signing key of the DID is known' };
@@ -77,13 +80,13 @@ export async function checkCommitSignature(carPath: string, input: CommitKeyInpu
     const windows = input.history?.windows.filter((w) => w.key === k) ?? [];
     const last = windows[windows.length - 1];
     const window = last !== undefined ? { window: { from: last.from, until: last.until, nullified: last.nullified } } : {};
-    if (k === inForce) return { status: 'valid', key: k, ...window, detail: `signed by ${k}, the key in force when the snapshot was taken` };
+    if (inForce.includes(k)) return { status: 'valid', key: k, ...window, detail: `signed by ${k}, the key in force ${k === inForce[0] ? 'at the commit' : 'when the snapshot was taken'}` };
     if (windows.length > 0) {
       return {
         status: 'historical',
         key: k,
         ...window,
-        detail: `signed by ${k}, a key in force from ${last!.from} until ${last!.until ?? 'now'}, not when the snapshot was taken`,
+        detail: `signed by ${k}, a key in force from ${last!.from} until ${last!.until ?? 'now'}, neither at the commit (rev ${commit.commit.rev}) nor when the snapshot was taken`,
       };
     }
     return { status: 'valid', key: k, detail: `signed by ${k}, the key of the saved DID document` };

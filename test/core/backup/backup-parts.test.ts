@@ -10,6 +10,7 @@ import { isSafeRelativePath, parseManifest, type BackupManifest } from '../../..
 import { checkCommitSignature } from '../../../src/core/backup/signature.js';
 import { signingKeyHistory } from '../../../src/core/plc/key-history.js';
 import { generatePrivateKey } from '../../../src/core/crypto/index.js';
+import { tidFromTime } from '../../../src/core/syntax/index.js';
 import { atprotoOp, HOUR_MS, iso, LogBuilder, makeKeys, T0 } from '../plc/helpers.js';
 import { buildRepo } from '../repo/repo-builder.js';
 
@@ -107,6 +108,10 @@ describe('commit signature against the key history', () => {
     // Taken while the old key was in force: valid.
     expect(await checkCommitSignature(join(d, 'old.car'), { ...input, at: iso(T0 + HOUR_MS) })).toMatchObject({ status: 'valid' });
     expect(await checkCommitSignature(join(d, 'forged.car'), input)).toMatchObject({ status: 'invalid', key: null });
+    // A commit made (by its rev) while the old key was in force is valid whenever it is looked at.
+    const made = buildRepo({ did: log.did, key: keys.signing, rev: tidFromTime((T0 + 2 * HOUR_MS) * 1000, 3) });
+    writeFileSync(join(d, 'made.car'), made.car);
+    expect(await checkCommitSignature(join(d, 'made.car'), input)).toMatchObject({ status: 'valid', detail: expect.stringContaining('at the commit') });
     expect(await checkCommitSignature(join(d, 'new.car'), { history: null, documentKey: null, at: input.at })).toMatchObject({ status: 'unchecked' });
   });
 });
