@@ -1,8 +1,7 @@
 /**
  * The commit signature of a saved repository, judged by the key history of the saved audit log
- * (docs/key-history.md): `valid` when it verifies with the key in force at the commit (its rev is
- * a timestamp) or when the snapshot was taken, `historical` when it verifies with a key that was
- * in force at some other time (a host serves an imported commit signed with the old host's key
+ * (docs/key-history.md): `valid` when it verifies with the key in force when the snapshot was
+ * taken, `historical` when it verifies with a key that was in force at another time (a host serves an imported commit signed with the old host's key
  * until the account's next write), `invalid` when no key the DID ever had verifies it,
  * `unchecked` when no key is known at all.
  *
@@ -58,15 +57,16 @@ export async function checkCommitSignature(carPath: string, input: CommitKeyInpu
     return { status: 'invalid', key: null, detail: `cannot read the commit: ${err instanceof Error ? err.message : String(err)}` };
   }
   if (typeof commit === 'string') return { status: 'invalid', key: null, detail: commit };
-  // In force at the commit (its rev is a timestamp) or when the snapshot was taken.
+  // "Now" for a snapshot is when it was taken; the rev is chosen by the signer, so it only
+  // describes a historical signature (docs/key-history.md).
   const history = input.history;
-  const inForce = history !== null ? [keyWindowAt(history, new Date(revTimeMs(commit.commit.rev)))?.key ?? null, keyWindowAt(history, input.at)?.key ?? null] : [input.documentKey];
+  const inForce = history !== null ? (keyWindowAt(history, input.at)?.key ?? null) : input.documentKey;
   const candidates: string[] = [];
   const add = (k: string | null): void => {
     if (k !== null && !candidates.includes(k) && candidates.length < MAX_CANDIDATES) candidates.push(k);
   };
-  for (const k of inForce) add(k);
-  for (const w of input.history?.windows ?? []) add(w.key);
+  add(inForce);
+  for (const w of history?.windows ?? []) add(w.key);
   add(input.documentKey);
   if (candidates.length === 0) return { status: 'unchecked', key: null, detail: 'no signing key of the DID is known' };
   for (const k of candidates) {
@@ -80,13 +80,15 @@ export async function checkCommitSignature(carPath: string, input: CommitKeyInpu
     const windows = input.history?.windows.filter((w) => w.key === k) ?? [];
     const last = windows[windows.length - 1];
     const window = last !== undefined ? { window: { from: last.from, until: last.until, nullified: last.nullified } } : {};
-    if (inForce.includes(k)) return { status: 'valid', key: k, ...window, detail: `signed by ${k}, the key in force ${k === inForce[0] ? 'at the commit' : 'when the snapshot was taken'}` };
-    if (windows.length > 0) {
+    if (k === inForce) return { status: 'valid', key: k, ...window, detail: `signed by ${k}, the key in force when the snapshot was taken` };
+    if (last !== undefined) {
+      const revAt = revTimeMs(commit.commit.rev);
+      const revInside = revAt >= Date.parse(last.from) && (last.until === null || revAt < Date.parse(last.until));
       return {
         status: 'historical',
         key: k,
         ...window,
-        detail: `signed by ${k}, a key in force from ${last!.from} until ${last!.until ?? 'now'}, neither at the commit (rev ${commit.commit.rev}) nor when the snapshot was taken`,
+        detail: `signed by ${k}, a key in force from ${last.from} until ${last.until ?? 'now'} but not when the snapshot was taken${revInside ? ` (the commit's rev ${commit.commit.rev} falls in that period)` : ''}`,
       };
     }
     return { status: 'valid', key: k, detail: `signed by ${k}, the key of the saved DID document` };

@@ -186,7 +186,8 @@ export async function verifyBackup(dir: string, opts: { onProgress?: (p: BackupV
     const same = r.rev === manifest.repo.rev && r.commit === manifest.repo.commit;
     check('repository', r.valid && same, r.valid ? (same ? `${r.records} records in ${r.blocks} blocks, rev ${r.rev}` : `holds commit ${r.commit} (rev ${r.rev}), the manifest says ${manifest.repo.commit} (rev ${manifest.repo.rev})`) : `${manifest.repo.file}: ${r.errors.slice(0, 3).join('; ')}`);
     signature = await checkCommitSignature(repoPath, { history, documentKey, at: manifest.repo.takenAt });
-    check('signature', signature.status !== 'invalid', signature.detail, signature.status === 'historical' || signature.status === 'unchecked' ? 'warning' : undefined);
+    // A historical or unchecked signature is reported as a warning (the verdict says which).
+    check('signature', signature.status === 'valid', signature.detail, signature.status === 'invalid' ? undefined : 'warning');
     // Every blob a record references must be here.
     referenced = scan.blobs.size;
     const unavailable = new Set(manifest.blobs.unavailable.map((u) => u.cid));
