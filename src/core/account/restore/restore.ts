@@ -364,6 +364,10 @@ export async function restoreAccount(opts: RestoreOptions): Promise<RestoreResul
         dropRotationKeys: opts.dropRotationKeys ?? [],
         backup: pf.backup,
       });
+    } else if (!done(journal, 'create-account')) {
+      // Until the account exists, a resume may correct what it will be created with.
+      journal.newHandle = pf.report.newHandle;
+      if (pf.report.newEmail !== undefined) journal.newEmail = pf.report.newEmail;
     }
     journal.runs++;
     journal.status = 'in-progress';
