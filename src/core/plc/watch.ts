@@ -217,7 +217,7 @@ export async function* watchPlcIdentities(opts: WatchLoopOptions): AsyncGenerato
 }
 
 // ------------------------------------------------------------------------------------------
-// the baseline between runs (`--once` from cron reports each operation once)
+// the baseline between runs (a one-shot check run from cron reports each operation once)
 
 const STATE_KIND = 'atcli-plc-watch';
 
