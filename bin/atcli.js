@@ -11,6 +11,6 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   try {
     module.enableCompileCache?.();
   } catch {}
-  const { run } = await import('../dist/cli/main.js');
-  await run(args);
+  const { main } = await import('../dist/cli/main.js');
+  await main(args);
 }

@@ -1,100 +1,308 @@
-// Shell completion from the live command tree: the scripts are thin and call
-// `atcli __complete -- <words…>`, which walks the same tree the parser uses.
-import type { Command, Option } from 'commander';
-
-const VALUE_CHOICES: Record<string, string[]> = {
-  'syntax check <kind>': ['handle', 'did', 'nsid', 'at-uri', 'at-identifier', 'rkey', 'tid', 'cid', 'datetime', 'language'],
-  'completion <shell>': ['bash', 'zsh', 'fish'],
-};
-
-function visibleCommands(cmd: Command): Command[] {
-  return cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
-}
-
-function optionNames(opts: readonly Option[]): string[] {
-  return opts.filter((o) => !o.hidden).flatMap((o) => [o.long, o.short].filter((n): n is string => typeof n === 'string'));
-}
-
-/** Candidates for the last word, given the words typed so far (without "atcli"). */
-export function completeWords(program: Command, words: string[]): string[] {
-  const current = words.length === 0 ? '' : (words[words.length - 1] ?? '');
-  const before = words.slice(0, -1);
-  let cmd = program;
-  const path: string[] = [];
-  let positional = 0;
-  let expectValueFor: Option | undefined;
-  for (const word of before) {
-    if (expectValueFor) {
-      expectValueFor = undefined;
-      continue;
-    }
-    if (word.startsWith('-')) {
-      const opt = [...cmd.options, ...program.options].find((o) => o.long === word || o.short === word);
-      if (opt && (opt.required || opt.optional)) expectValueFor = opt;
-      continue;
-    }
-    const sub = visibleCommands(cmd).find((c) => c.name() === word || c.aliases().includes(word));
-    if (sub && positional === 0) {
-      cmd = sub;
-      path.push(word);
-    } else positional++;
-  }
-  if (expectValueFor) return (expectValueFor.argChoices ?? []).filter((c) => c.startsWith(current));
-  if (current.startsWith('-')) {
-    return [...optionNames(cmd.options), ...optionNames(program.options), '--help'].filter((n) => n.startsWith(current));
-  }
-  const subs = visibleCommands(cmd).map((c) => c.name());
-  if (subs.length > 0 && positional === 0) return subs.filter((n) => n.startsWith(current));
-  const arg = cmd.registeredArguments[positional] ?? cmd.registeredArguments[cmd.registeredArguments.length - 1];
-  if (arg) {
-    const key = `${path.join(' ')} <${arg.name()}>`;
-    const choices = arg.argChoices ?? VALUE_CHOICES[key] ?? [];
-    return choices.filter((c) => c.startsWith(current));
-  }
-  return [];
-}
+// Shell completion from a static copy of the command tree. Each script carries the tree as data
+// (commands, options with descriptions, which take values, choices, where a file is expected) and
+// a small walker in the shell's own language, so completing needs neither node nor atcli on PATH
+// and costs no process start per keystroke.
+import { GLOBAL_OPTIONS, type GlobalSpec } from './globals.js';
+import type { ValueKind } from './spec.js';
+import type { TreeNode } from './tree.js';
 
 export type Shell = 'bash' | 'zsh' | 'fish';
-export const SHELLS: readonly Shell[] = ['bash', 'zsh', 'fish'];
+export const SHELLS = ['bash', 'zsh', 'fish'] as const satisfies readonly Shell[];
 
-export function completionScript(shell: Shell): string {
+/** One row of the table the scripts carry. */
+interface Row {
+  /** c: child command, o: option, a: positional argument, u: capabilities of a command. */
+  kind: 'c' | 'o' | 'a' | 'u';
+  /** Command path ("repo verify"); "*" for a global option. */
+  path: string;
+  /** c: the name; o: space-separated flag names; a: the argument's index; u: capabilities. */
+  name: string;
+  /** o: 1 when it takes a value; a: 1 when variadic. */
+  takes: '0' | '1';
+  /** Space-separated fixed values. */
+  choices: string;
+  files: ValueKind;
+  description: string;
+  /** A global option's capability ("" when every command accepts it). */
+  scope: string;
+}
+
+function flagNames(flags: string): string {
+  return flags
+    .split(/[ ,]+/)
+    .filter((f) => f.startsWith('-'))
+    .join(' ');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** The table of every visible command, option and argument. */
+export function completionRows(root: TreeNode): Row[] {
+  const rows: Row[] = [];
+  const row = (r: Partial<Row> & Pick<Row, 'kind' | 'path' | 'name'>): void => {
+    rows.push({ takes: '0', choices: '', files: 'none', description: '', scope: '', ...r, ...(r.description !== undefined ? { description: oneLine(r.description) } : {}) });
+  };
+  for (const g of Object.values(GLOBAL_OPTIONS) as GlobalSpec[]) {
+    const o = g.option;
+    row({ kind: 'o', path: '*', name: flagNames(o.flags), takes: /<.+>/.test(o.flags) ? '1' : '0', choices: (o.choices ?? []).join(' '), files: o.valueKind ?? 'none', description: o.description, scope: g.scope ?? '' });
+  }
+  const visit = (node: TreeNode): void => {
+    const path = node.path.join(' ');
+    const spec = node.spec;
+    if (spec?.kind === 'group') {
+      row({ kind: 'u', path, name: 'network auth relay dryRun yes' });
+      for (const c of node.children) {
+        if (c.hidden) continue;
+        row({ kind: 'c', path, name: c.name, description: c.summary });
+        visit(c);
+      }
+    } else if (spec?.kind === 'command') {
+      row({ kind: 'u', path, name: spec.uses.join(' ') });
+      for (const o of Object.values(spec.options)) {
+        if (o.hidden) continue;
+        row({ kind: 'o', path, name: flagNames(o.flags), takes: /<.+>/.test(o.flags) ? '1' : '0', choices: (o.choices ?? []).join(' '), files: o.valueKind ?? (/<(file|path|dir)/.test(o.flags) ? 'file' : 'none'), description: o.description });
+      }
+      Object.values(spec.args).forEach((a, i) => {
+        row({ kind: 'a', path, name: String(i), takes: a.variadic ? '1' : '0', choices: (a.choices ?? []).join(' '), files: a.valueKind ?? (/car|file|json|path|dir/.test(a.name) ? 'file' : 'none'), description: a.description });
+      });
+    }
+  };
+  visit(root);
+  return rows;
+}
+
+const FIELDS = ['kind', 'path', 'name', 'takes', 'choices', 'files', 'description', 'scope'] as const;
+
+function sq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function arrays(rows: readonly Row[], assign: (name: string, values: string[]) => string): string {
+  return FIELDS.map((f) => assign(`_atcli_${f}`, rows.map((r) => sq(r[f])))).join('\n');
+}
+
+export function completionScript(shell: Shell, root: TreeNode): string {
+  const rows = completionRows(root);
   switch (shell) {
     case 'bash':
-      return `# bash completion for atcli (generated; do not edit)
-# Install: atcli completion bash > /etc/bash_completion.d/atcli   (or source it from ~/.bashrc)
-_atcli_complete() {
-  local IFS=$'\\n'
-  local words=("\${COMP_WORDS[@]:1:COMP_CWORD}")
-  COMPREPLY=( $(atcli __complete -- "\${words[@]}" 2>/dev/null) )
-  if [[ \${#COMPREPLY[@]} -eq 0 ]]; then
-    COMPREPLY=( $(compgen -f -- "\${COMP_WORDS[COMP_CWORD]}") )
-  fi
-}
-complete -o filenames -F _atcli_complete atcli
-`;
+      return `# bash completion for atcli (generated by "atcli completion bash"; do not edit)
+# Install: atcli completion bash > ~/.local/share/bash-completion/completions/atcli  (or source it from ~/.bashrc)
+${arrays(rows, (n, v) => `${n}=(${v.join(' ')})`)}
+${BASH_WALKER}`;
     case 'zsh':
       return `#compdef atcli
-# zsh completion for atcli (generated; do not edit)
-# Install: atcli completion zsh > "\${fpath[1]}/_atcli"
+# zsh completion for atcli (generated by "atcli completion zsh"; do not edit)
+# Install: atcli completion zsh > "\${fpath[1]}/_atcli"  (then restart zsh, or run: compinit)
+${arrays(rows, (n, v) => `typeset -ga ${n}; ${n}=(${v.join(' ')})`)}
+${ZSH_WALKER}`;
+    case 'fish':
+      return `# fish completion for atcli (generated by "atcli completion fish"; do not edit)
+# Install: atcli completion fish > ~/.config/fish/completions/atcli.fish
+${arrays(rows, (n, v) => `set -g ${n} ${v.join(' ')}`)}
+${FISH_WALKER}`;
+  }
+}
+
+// The walker, the same in each language: go through the words before the cursor, following
+// command names while no positional argument has been seen, skipping option values; then offer
+// the value of a pending option, options (when the word starts with "-"), child commands, or the
+// positional argument at that index. Global options are offered where the command accepts them.
+
+const BASH_WALKER = `_atcli_accepts() { # $1 path, $2 scope
+  local i
+  [[ -z "$2" ]] && return 0
+  for ((i = 0; i < \${#_atcli_kind[@]}; i++)); do
+    if [[ \${_atcli_kind[i]} == u && "\${_atcli_path[i]}" == "$1" ]]; then [[ " \${_atcli_name[i]} " == *" $2 "* ]]; return; fi
+  done
+  return 1
+}
+_atcli_option() { # $1 path, $2 flag: prints the row index
+  local i
+  for ((i = 0; i < \${#_atcli_kind[@]}; i++)); do
+    [[ \${_atcli_kind[i]} == o && ( "\${_atcli_path[i]}" == "$1" || "\${_atcli_path[i]}" == '*' ) && " \${_atcli_name[i]} " == *" $2 "* ]] && { echo "$i"; return; }
+  done
+}
 _atcli() {
-  local -a candidates
-  candidates=("\${(@f)$(atcli __complete -- "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
-  if (( \${#candidates[@]} > 0 )) && [[ -n "\${candidates[1]}" ]]; then
-    compadd -- "\${candidates[@]}"
+  local cur="\${COMP_WORDS[COMP_CWORD]}" path="" pos=0 pending="" dashdash=0 i j w found
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w="\${COMP_WORDS[i]}"
+    if [[ -n "$pending" ]]; then pending=""; continue; fi
+    if [[ $dashdash == 0 && "$w" == -- ]]; then dashdash=1; continue; fi
+    if [[ $dashdash == 0 && "$w" == -* ]]; then
+      j=$(_atcli_option "$path" "\${w%%=*}")
+      [[ -n "$j" && \${_atcli_takes[j]} == 1 && "$w" != *=* ]] && pending=$j
+      continue
+    fi
+    found=0
+    if (( pos == 0 )); then
+      for ((j = 0; j < \${#_atcli_kind[@]}; j++)); do
+        [[ \${_atcli_kind[j]} == c && "\${_atcli_path[j]}" == "$path" && "\${_atcli_name[j]}" == "$w" ]] && { found=1; break; }
+      done
+    fi
+    if (( found )); then path="\${path:+$path }$w"; else pos=$((pos + 1)); fi
+  done
+  COMPREPLY=()
+  local -a words=() files=none
+  if [[ -n "$pending" ]]; then
+    read -ra words <<< "\${_atcli_choices[pending]}"; files=\${_atcli_files[pending]}
+  elif [[ $dashdash == 0 && "$cur" == -* ]]; then
+    for ((j = 0; j < \${#_atcli_kind[@]}; j++)); do
+      [[ \${_atcli_kind[j]} == o ]] || continue
+      if [[ "\${_atcli_path[j]}" == "$path" ]] || { [[ "\${_atcli_path[j]}" == '*' ]] && _atcli_accepts "$path" "\${_atcli_scope[j]}"; }; then words+=(\${_atcli_name[j]}); fi
+    done
+    words+=(--help)
   else
-    _files
+    local last=-1
+    for ((j = 0; j < \${#_atcli_kind[@]}; j++)); do
+      [[ "\${_atcli_path[j]}" == "$path" ]] || continue
+      [[ \${_atcli_kind[j]} == c && $pos == 0 ]] && words+=("\${_atcli_name[j]}")
+      if [[ \${_atcli_kind[j]} == a ]]; then
+        if [[ \${_atcli_name[j]} == "$pos" ]] || { [[ \${_atcli_takes[j]} == 1 ]] && (( pos >= \${_atcli_name[j]} )); }; then last=$j; fi
+      fi
+    done
+    if (( last >= 0 )); then read -ra words <<< "\${_atcli_choices[last]}"; files=\${_atcli_files[last]}; fi
   fi
+  [[ $files == none || \${#words[@]} -gt 0 ]] || { compopt -o filenames 2>/dev/null; [[ $files == dir ]] && COMPREPLY=($(compgen -d -- "$cur")) || COMPREPLY=($(compgen -f -- "$cur")); return; }
+  COMPREPLY=($(compgen -W "\${words[*]}" -- "$cur"))
+}
+complete -F _atcli atcli
+`;
+
+const ZSH_WALKER = `_atcli_accepts() {
+  local i
+  [[ -z "$2" ]] && return 0
+  for ((i = 1; i <= \${#_atcli_kind}; i++)); do
+    if [[ \${_atcli_kind[i]} == u && "\${_atcli_path[i]}" == "$1" ]]; then [[ " \${_atcli_name[i]} " == *" $2 "* ]]; return; fi
+  done
+  return 1
+}
+_atcli_option() {
+  local i
+  for ((i = 1; i <= \${#_atcli_kind}; i++)); do
+    [[ \${_atcli_kind[i]} == o && ( "\${_atcli_path[i]}" == "$1" || "\${_atcli_path[i]}" == '*' ) && " \${_atcli_name[i]} " == *" $2 "* ]] && { echo $i; return; }
+  done
+}
+_atcli() {
+  local cur="\${words[CURRENT]}" path="" pos=0 pending="" dashdash=0 i j w found files=none n
+  local -a cands
+  for ((i = 2; i < CURRENT; i++)); do
+    w="\${words[i]}"
+    if [[ -n "$pending" ]]; then pending=""; continue; fi
+    if [[ $dashdash == 0 && "$w" == -- ]]; then dashdash=1; continue; fi
+    if [[ $dashdash == 0 && "$w" == -* ]]; then
+      j=$(_atcli_option "$path" "\${w%%=*}")
+      [[ -n "$j" && \${_atcli_takes[j]} == 1 && "$w" != *=* ]] && pending=$j
+      continue
+    fi
+    found=0
+    if (( pos == 0 )); then
+      for ((j = 1; j <= \${#_atcli_kind}; j++)); do
+        [[ \${_atcli_kind[j]} == c && "\${_atcli_path[j]}" == "$path" && "\${_atcli_name[j]}" == "$w" ]] && { found=1; break; }
+      done
+    fi
+    if (( found )); then path="\${path:+$path }$w"; else pos=$((pos + 1)); fi
+  done
+  if [[ -n "$pending" ]]; then
+    cands=(\${=_atcli_choices[pending]}); files=\${_atcli_files[pending]}
+  elif [[ $dashdash == 0 && "$cur" == -* ]]; then
+    for ((j = 1; j <= \${#_atcli_kind}; j++)); do
+      [[ \${_atcli_kind[j]} == o ]] || continue
+      if [[ "\${_atcli_path[j]}" == "$path" ]] || { [[ "\${_atcli_path[j]}" == '*' ]] && _atcli_accepts "$path" "\${_atcli_scope[j]}"; }; then
+        for n in \${=_atcli_name[j]}; do cands+=("\${n}:\${_atcli_description[j]//:/\\\\:}"); done
+      fi
+    done
+    cands+=('--help:show this help')
+    _describe -t options 'option' cands
+    return
+  else
+    local last=0
+    for ((j = 1; j <= \${#_atcli_kind}; j++)); do
+      [[ "\${_atcli_path[j]}" == "$path" ]] || continue
+      [[ \${_atcli_kind[j]} == c && $pos == 0 ]] && cands+=("\${_atcli_name[j]}:\${_atcli_description[j]//:/\\\\:}")
+      if [[ \${_atcli_kind[j]} == a ]]; then
+        if [[ \${_atcli_name[j]} == "$pos" ]] || { [[ \${_atcli_takes[j]} == 1 ]] && (( pos >= \${_atcli_name[j]} )); }; then last=$j; fi
+      fi
+    done
+    if (( \${#cands} > 0 )); then _describe -t commands 'command' cands; return; fi
+    if (( last > 0 )); then cands=(\${=_atcli_choices[last]}); files=\${_atcli_files[last]}; fi
+  fi
+  if (( \${#cands} > 0 )); then compadd -- "\${cands[@]}"; return; fi
+  [[ $files == dir ]] && { _files -/; return; }
+  [[ $files == file ]] && _files
 }
 compdef _atcli atcli
 `;
-    case 'fish':
-      return `# fish completion for atcli (generated; do not edit)
-# Install: atcli completion fish > ~/.config/fish/completions/atcli.fish
+
+const FISH_WALKER = `function __atcli_accepts --argument-names path scope
+  test -z "$scope"; and return 0
+  for i in (seq (count $_atcli_kind))
+    if test "$_atcli_kind[$i]" = u; and test "$_atcli_path[$i]" = "$path"
+      contains -- $scope (string split ' ' -- $_atcli_name[$i]); and return 0; or return 1
+    end
+  end
+  return 1
+end
+function __atcli_option --argument-names path flag
+  for i in (seq (count $_atcli_kind))
+    if test "$_atcli_kind[$i]" = o; and begin; test "$_atcli_path[$i]" = "$path"; or test "$_atcli_path[$i]" = '*'; end
+      contains -- $flag (string split ' ' -- $_atcli_name[$i]); and echo $i; and return
+    end
+  end
+end
 function __atcli_complete
-  set -l words (commandline -opc)[2..-1] (commandline -ct)
-  atcli __complete -- $words 2>/dev/null
+  set -l words (commandline -opc)[2..-1]
+  set -l cur (commandline -ct)
+  set -l path ''; set -l pos 0; set -l pending ''; set -l dashdash 0
+  for w in $words
+    if test -n "$pending"; set pending ''; continue; end
+    if test $dashdash = 0; and test "$w" = --; set dashdash 1; continue; end
+    if test $dashdash = 0; and string match -q -- '-*' $w
+      set -l j (__atcli_option "$path" (string split -m1 = -- $w)[1])
+      if test -n "$j"; and test "$_atcli_takes[$j]" = 1; and not string match -q -- '*=*' $w; set pending $j; end
+      continue
+    end
+    set -l found 0
+    if test $pos = 0
+      for j in (seq (count $_atcli_kind))
+        if test "$_atcli_kind[$j]" = c; and test "$_atcli_path[$j]" = "$path"; and test "$_atcli_name[$j]" = "$w"; set found 1; break; end
+      end
+    end
+    if test $found = 1; set path (string trim -- "$path $w"); else; set pos (math $pos + 1); end
+  end
+  set -l files none
+  if test -n "$pending"
+    set files $_atcli_files[$pending]
+    for v in (string split ' ' -- $_atcli_choices[$pending]); test -n "$v"; and echo $v; end
+    test -n "$_atcli_choices[$pending]"; and return
+  else if test $dashdash = 0; and string match -q -- '-*' $cur
+    for j in (seq (count $_atcli_kind))
+      test "$_atcli_kind[$j]" = o; or continue
+      if test "$_atcli_path[$j]" = "$path"; or begin; test "$_atcli_path[$j]" = '*'; and __atcli_accepts "$path" "$_atcli_scope[$j]"; end
+        for n in (string split ' ' -- $_atcli_name[$j]); printf '%s\\t%s\\n' $n $_atcli_description[$j]; end
+      end
+    end
+    printf '%s\\t%s\\n' --help 'show this help'
+    return
+  else
+    set -l last 0; set -l any 0
+    for j in (seq (count $_atcli_kind))
+      test "$_atcli_path[$j]" = "$path"; or continue
+      if test "$_atcli_kind[$j]" = c; and test $pos = 0; printf '%s\\t%s\\n' $_atcli_name[$j] $_atcli_description[$j]; set any 1; end
+      if test "$_atcli_kind[$j]" = a
+        if test "$_atcli_name[$j]" = "$pos"; or begin; test "$_atcli_takes[$j]" = 1; and test $pos -ge $_atcli_name[$j]; end; set last $j; end
+      end
+    end
+    test $any = 1; and return
+    if test $last -gt 0
+      set files $_atcli_files[$last]
+      for v in (string split ' ' -- $_atcli_choices[$last]); test -n "$v"; and echo $v; end
+      test -n "$_atcli_choices[$last]"; and return
+    end
+  end
+  test $files = dir; and __fish_complete_directories $cur; and return
+  test $files = file; and __fish_complete_path $cur
 end
 complete -c atcli -f -a '(__atcli_complete)'
 `;
-  }
-}

@@ -1,125 +1,201 @@
-// Entry point: parses argv with the static tree, runs one command, maps every outcome to the
-// documented exit code, and handles Ctrl-C and closed pipes.
+// Entry point. `run` parses one command line against the command tree (loading only the invoked
+// command), runs it with the given IO and returns the exit code; `main` is the process around it:
+// signals, closed pipes, the exit code.
 import { CommanderError, type Command } from 'commander';
-import { createContext, type GlobalOptions } from './context.js';
-import { printError } from './output.js';
-import { buildProgram, focusOf, GLOBAL_VALUE_OPTIONS, type ActionRunner } from './program.js';
 import { AtcliError, isAtcliError, usage } from '../core/errors.js';
+import { Prompts, VERSION } from './context.js';
+import { printError } from './errors.js';
+import { createFactory, type Factory } from './factory.js';
+import { GLOBAL_OPTIONS, GLOBAL_VALUE_FLAGS, fallbackGlobals, readGlobals, refuseUnusableGlobals, type GlobalName, type Globals } from './globals.js';
+import { helpWidth, renderHelp } from './help.js';
+import { colorFor, processIO, type IO } from './io.js';
+import { Output } from './render/output.js';
+import { StderrWriter } from './render/stderr.js';
+import { attributeOf, buildProgram, type Router } from './router.js';
+import type { CommandSpec } from './spec.js';
+import { loadPath, type TreeNode } from './tree.js';
 
-const INTERRUPTED_EXIT = 130;
-const CLEANUP_GRACE_MS = 5000;
+export interface RunOptions {
+  io?: IO;
+  /** Aborts the command (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Replaces pieces of the client factory (tests: fault injection, observers). */
+  factory?: (base: Factory) => Factory;
+}
 
-export async function run(argv: string[]): Promise<void> {
+export const INTERRUPTED_EXIT = 130;
 
+/** The command words of an argv: the words before the first one that is not a command name. */
+export function commandWords(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--') break;
+    if (GLOBAL_VALUE_FLAGS.has(word)) {
+      i++;
+      continue;
+    }
+    if (word.startsWith('-')) continue;
+    words.push(word);
+  }
+  return words;
+}
+
+function writers(io: IO, g: Pick<Globals, 'json' | 'quiet' | 'verbosity' | 'color'>): { err: StderrWriter; out: Output } {
+  const err = new StderrWriter(io, colorFor(io.stderrIsTTY, io.env, g.color), g.quiet, g.verbosity);
+  return { err, out: new Output(io, g.json, colorFor(io.stdoutIsTTY, io.env, g.color), err) };
+}
+
+/** Global flags typed on the command line (not from the environment or defaults). */
+function globalsOnCommandLine(program: Command): GlobalName[] {
+  return (Object.keys(GLOBAL_OPTIONS) as GlobalName[]).filter((name) => program.getOptionValueSource(attributeOf(GLOBAL_OPTIONS[name].option)) === 'cli');
+}
+
+function rootOf(cmd: Command): Command {
+  let c = cmd;
+  while (c.parent) c = c.parent;
+  return c;
+}
+
+function convertValues(spec: CommandSpec, cmd: Command): { args: Record<string, unknown>; opts: Record<string, unknown> } {
+  const args: Record<string, unknown> = {};
+  Object.entries(spec.args).forEach(([key, a], i) => {
+    args[key] = a.convert(cmd.processedArgs[i], a.name);
+  });
+  const raw = cmd.opts();
+  const opts: Record<string, unknown> = {};
+  for (const [key, o] of Object.entries(spec.options)) {
+    opts[key] = o.convert(raw[attributeOf(o)], /--[\w-]+/.exec(o.flags)?.[0] ?? o.flags);
+  }
+  return { args, opts };
+}
+
+export async function run(argv: readonly string[], options: RunOptions = {}): Promise<number> {
+  const io = options.io ?? processIO();
+  const signal = options.signal ?? new AbortController().signal;
+  let exitCode = 0;
+  let path = '';
+  let g: Globals | undefined;
+  const words = commandWords(argv);
+  const { root } = await loadPath(words);
+  const width = helpWidth(io.stdoutIsTTY, io.stdoutColumns);
+
+  const router: Router = {
+    write: (stream, text) => void (stream === 'out' ? io.stdout : io.stderr).write(text),
+    helpText: (node) => renderHelp(node, width),
+    async showGroup(node: TreeNode, cmd: Command) {
+      const globals = readGlobals(rootOf(cmd).opts(), io.env);
+      if (node.path.length === 0 && globals.version) {
+        const { out } = writers(io, globals);
+        await out.result({ version: VERSION, node: process.version, platform: `${process.platform}-${process.arch}` }, (v) => v.version);
+        return;
+      }
+      await writers(io, globals).out.text(renderHelp(node, width));
+    },
+    async runLeaf(node: TreeNode, spec: CommandSpec, cmd: Command) {
+      path = node.path.join(' ');
+      const program = rootOf(cmd);
+      g = readGlobals(program.opts(), io.env);
+      refuseUnusableGlobals(globalsOnCommandLine(program), spec.uses, path);
+      if (g.version) throw usage('UnsupportedGlobalFlag', `--version is not an option of "atcli ${path}"`, { hint: 'run "atcli version"' });
+      const { args, opts } = convertValues(spec, cmd);
+      const { out, err } = writers(io, g);
+      const base = createFactory(g, io, err, signal);
+      const f = options.factory ? options.factory(base) : base;
+      try {
+        const code = await spec.run({ args, opts, g, io, out, err, prompt: new Prompts(io, g, signal), f, signal, path });
+        exitCode = code ?? 0;
+      } finally {
+        await f.close();
+      }
+    },
+    legacyAct: (load) =>
+      async function (this: Command, ...actionArgs: unknown[]) {
+        const { runLegacy } = await import('./legacy/adapter.js');
+        path = commandPathOf(this);
+        exitCode = await runLegacy(load, this, actionArgs.slice(0, -2), signal);
+      },
+  };
+
+  const program = buildProgram(root, router);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    exitCode = reportFailure(error, io, g, argv, path, signal, program);
+  }
+  return exitCode;
+}
+
+function commandPathOf(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function reportFailure(error: unknown, io: IO, g: Globals | undefined, argv: readonly string[], path: string, signal: AbortSignal, program: Command): number {
+  const shown = g ?? fallbackGlobals(argv, io.env);
+  const { err } = writers(io, shown);
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+    printError(err, shown.json, commanderUsageError(error, argv, program), path);
+    return 2;
+  }
+  if (signal.aborted) {
+    if (!isAtcliError(error) || error.kind !== 'interrupted') printError(err, shown.json, error, path);
+    return INTERRUPTED_EXIT;
+  }
+  printError(err, shown.json, error, path);
+  return isAtcliError(error) ? error.exitCode : 1;
+}
+
+/** Commander's parse errors as our usage errors, with the hint that helps. */
+function commanderUsageError(error: CommanderError, argv: readonly string[], program: Command): AtcliError {
+  const message = error.message.replace(/^error:\s*/, '').replace(/\n\(Did you mean (.+)\?\)/, ' (did you mean "$1"?)');
+  const words = commandWords(argv);
+  let cmd = program;
+  const known: string[] = [];
+  for (const w of words) {
+    const next = cmd.commands.find((c) => c.name() === w);
+    if (!next) break;
+    known.push(w);
+    cmd = next;
+  }
+  const at = known.length > 0 ? `atcli ${known.join(' ')}` : 'atcli';
+  let hint = `run "${at} --help" to see the usage`;
+  const dashed = /unknown option '(-[^']*)'/.exec(error.message)?.[1];
+  if (dashed && !dashed.startsWith('--') && dashed.length > 2 && cmd.registeredArguments.length > 0) {
+    const fixed = argv.map((a) => (a === dashed ? `-- ${a}` : a)).join(' ');
+    hint = `if "${dashed}" is a value rather than an option, put it after "--": atcli ${fixed}`;
+  }
+  return usage('UsageError', message, { hint });
+}
+
+/** The process: Ctrl-C aborts (a second one exits at once), a closed stdout ends quietly. */
+export async function main(argv: readonly string[]): Promise<void> {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // The reader went away (`atcli … | head -1`): stop quietly, as the result was consumed.
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-
   const controller = new AbortController();
   let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) process.exit(INTERRUPTED_EXIT);
     interrupted = true;
-    process.stderr.write(`\n${signal === 'SIGINT' ? 'interrupted' : 'terminated'}; cleaning up (press Ctrl-C again to exit at once)\n`);
+    process.stderr.write(`\n${sig === 'SIGINT' ? 'interrupted' : 'terminated'}; cleaning up (press Ctrl-C again to exit at once)\n`);
     controller.abort(new AtcliError('interrupted', 'Interrupted', 'interrupted by signal'));
-    setTimeout(() => process.exit(INTERRUPTED_EXIT), CLEANUP_GRACE_MS).unref();
+    setTimeout(() => process.exit(INTERRUPTED_EXIT), 5000).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
-  let globals: GlobalOptions = {};
-  const runner: ActionRunner = async (load, command, args) => {
-    globals = command.optsWithGlobals() as GlobalOptions;
-    const ctx = createContext(globals, controller.signal);
-    try {
-      const handler = await load();
-      const code = await handler({ ctx, args, opts: command.opts(), globals, command });
-      if (typeof code === 'number' && code !== 0) process.exitCode = code;
-    } finally {
-      await ctx.close();
-    }
-  };
-
-  const program = await buildProgram(runner, focusOf(argv));
-  configureCommanderErrors(program);
   try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = commanderExit(err, globals, program);
-    } else if (interrupted || controller.signal.aborted) {
-      process.exitCode = INTERRUPTED_EXIT;
-      if (!isAtcliError(err) || err.kind !== 'interrupted') printError(errorContext(globals), err);
-    } else {
-      printError(errorContext(globals), err);
-      process.exitCode = isAtcliError(err) ? err.exitCode : 1;
-    }
+    process.exitCode = await run(argv, { signal: controller.signal });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-function errorContext(globals: GlobalOptions) {
-  const ctxLike = {
-    json: globals.json === true || process.argv.includes('--json'),
-    stderrColor: false,
-    verbosity: (globals.verbose ?? 0) + (process.env.ATCLI_DEBUG ? 2 : 0),
-  };
-  try {
-    ctxLike.stderrColor = createContext(globals, new AbortController().signal).stderrColor;
-  } catch {
-    // Invalid global flags: fall back to plain output.
-  }
-  return ctxLike;
-}
-
-/** Commander prints nothing itself; usage errors become our `error:`/`hint:` lines and exit 2. */
-function configureCommanderErrors(program: Command): void {
-  const apply = (cmd: Command): void => {
-    cmd.exitOverride();
-    cmd.configureOutput({
-      writeOut: (s) => process.stdout.write(s),
-      writeErr: (s) => process.stderr.write(s),
-      outputError: () => {},
-    });
-    for (const sub of cmd.commands) apply(sub);
-  };
-  apply(program);
-}
-
-function commanderExit(err: CommanderError, globals: GlobalOptions, program: Command): number {
-  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-  // A command group called without a sub-command: commander already printed its help.
-  if (err.code === 'commander.help') return 2;
-  const message = err.message.replace(/^error:\s*/, '').replace(/\n\(Did you mean (.+)\?\)/, ' (did you mean "$1"?)');
-  const path = knownCommandPath(program, process.argv.slice(2));
-  printError(errorContext(globals), usage('UsageError', message, { hint: `run "atcli ${path.length > 0 ? `${path.join(' ')} ` : ''}--help" to see the usage` }));
-  return 2;
-}
-
-/** The longest prefix of the words that names real (sub)commands. */
-function knownCommandPath(program: Command, words: string[]): string[] {
-  const path: string[] = [];
-  let cmd = program;
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i] as string;
-    if (GLOBAL_VALUE_OPTIONS.has(word)) {
-      i++;
-      continue;
-    }
-    if (word.startsWith('-')) continue;
-    const sub = cmd.commands.find((c) => c.name() === word);
-    if (!sub) break;
-    path.push(word);
-    cmd = sub;
-  }
-  return path;
-}
-
 /** For scripts/gen-docs.mjs: the generated man pages and completion scripts. */
 export async function generatedDocs(): Promise<Map<string, string>> {
-  return await (await import('./docs.js')).generatedFiles();
+  return (await import('./docs.js')).generatedFiles();
 }

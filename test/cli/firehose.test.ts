@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey } from '../../src/core/crypto/index.js';
-import { renderOutputs } from '../../src/cli/commands/firehose.js';
+import { renderOutputs } from '../../src/cli/legacy/commands/firehose.js';
 import { FirehosePipeline } from '../../src/core/firehose/pipeline.js';
 import { inspectFrame } from '../../src/core/firehose/subscriber.js';
 import { post, tid } from '../core/repo/repo-builder.js';

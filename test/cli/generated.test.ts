@@ -8,7 +8,7 @@ describe('generated man pages and completion scripts', async () => {
   const files = await generatedFiles();
 
   it('cover every command with a man page', () => {
-    for (const page of ['man/atcli.1', 'man/atcli-resolve.1', 'man/atcli-key-generate.1', 'man/atcli-syntax-check.1', 'man/atcli-account-login.1', 'man/atcli-xrpc-query.1', 'man/atcli-completion.1']) {
+    for (const page of ['man/atcli.1', 'man/atcli-resolve.1', 'man/atcli-key-generate.1', 'man/atcli-syntax-check.1', 'man/atcli-syntax-tid-inspect.1', 'man/atcli-help.1', 'man/atcli-version.1', 'man/atcli-completion.1']) {
       expect(files.has(page), page).toBe(true);
     }
     expect(files.get('man/atcli-resolve.1')).toContain('.SH EXIT STATUS');

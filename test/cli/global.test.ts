@@ -54,11 +54,11 @@ describe('global behaviour', () => {
     expect(r.stderr).toMatch(/^error: missing required argument/m);
   });
 
-  it('a command group without a sub-command prints its help and exits 2', async () => {
+  it('a command group without a sub-command prints its help on stdout and exits 0', async () => {
     const r = await runCli(['key']);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('generate');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('generate');
   });
 
   it('with --json, a usage error is one JSON line on stderr', async () => {
@@ -111,13 +111,15 @@ describe('global behaviour', () => {
   it('Ctrl-C (SIGINT) exits 130 with a message', async () => {
     // `xrpc query` against a server that never answers keeps the command busy until interrupted.
     const { createServer } = await import('node:net');
-    const server = createServer(() => {});
+    let connected!: () => void;
+    const busy = new Promise<void>((resolve) => (connected = resolve));
+    const server = createServer(() => connected());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const child = spawn(process.execPath, [BIN, 'xrpc', 'query', `http://127.0.0.1:${port}`, 'com.atproto.server.describeServer'], { env: cliEnv() });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 700));
+    await busy; // the request is in flight: the command is waiting on the network
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     server.close();

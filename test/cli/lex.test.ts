@@ -130,9 +130,9 @@ describe('atcli lex lint', () => {
     expect(stderrJsonError({ ...r }).code).toBe('NoLexicons');
   });
 
-  it('a missing path exits 4', async () => {
+  it('a missing path is a usage error (exit 2)', async () => {
     const r = await runCli(['lex', 'lint', '/no/such/folder']);
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('/no/such/folder');
   });
 
@@ -208,7 +208,7 @@ describe('atcli lex validate', () => {
     expect(m.code).toBe(3);
     expect(m.stderr).toMatch(/m\.json: not valid JSON: .* line 1, column 11/);
     expectNoStack(m);
-    expect((await runCli(['lex', 'validate', join(dir, 'none.json')])).code).toBe(4);
+    expect((await runCli(['lex', 'validate', join(dir, 'none.json')])).code).toBe(2);
   });
 });
 

@@ -47,8 +47,8 @@ describe('atcli syntax', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const err = stderrJsonError(r);
-    expect(err.code).toBe('UnknownSyntaxKind');
-    expect(err.hint).toContain('handle');
+    expect(err.code).toBe('UsageError');
+    expect(err.message).toContain('handle, did, nsid');
   });
 
   it('tid generate: increasing TIDs', async () => {

@@ -35,10 +35,11 @@ describe.skipIf(!networkInfo)('backup against the real network', () => {
     await xrpc(account.pdsUrl, 'app.bsky.actor.putPreferences', { accessJwt: account.accessJwt, body: { preferences: PREFERENCES } });
     const requests: string[] = [];
     // The handle's https well-known goes to the PDS that serves it.
-    const cfg = coreConfig(net, { log: (line) => requests.push(line), connectTo: [{ host: account.handle, port: 80, toHost: '127.0.0.1', toPort: net.pds.a.port }] });
+    const cfg = coreConfig(net, [`${account.handle}:80:127.0.0.1:${net.pds.a.port}`]);
+    cfg.http.log = (line) => requests.push(line);
     const dir = join(mkdtempSync(join(tmpdir(), 'atcli-backup-')), 'alice');
 
-    const first = await runBackup({ ...cfg, id: account.handle, dir, session: sessionClient(account, cfg.http), keep: 2 });
+    const first = await runBackup({ ...cfg, id: account.handle, dir, session: await sessionClient(cfg.http, account.pdsUrl, account.did, account.password), keep: 2 });
     expect(first).toMatchObject({ status: 'complete', did: account.did, repo: { via: 'full', records: 306 }, blobs: { downloaded: 22, reused: 0, failed: [] }, preferences: { saved: true, count: 2 } });
     expect(first.repo.signature.status).toBe('valid');
     expect(statSync(dir).mode & 0o777).toBe(0o700);

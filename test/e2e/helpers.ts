@@ -3,6 +3,9 @@
 import { inject } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { connectNetwork, createAccount, uniqueHandle, type Session, type TestNetwork } from '../network/client.js';
+import type { IdentityConfig } from '../../src/core/identity/index.js';
+import { parseConnectTo, type HttpConfig } from '../../src/core/net/http.js';
+import { XrpcClient, SessionAuth, login } from '../../src/core/xrpc/index.js';
 
 export const networkInfo = inject('network');
 
@@ -132,20 +135,27 @@ export async function listAll(account: { pdsUrl: string; did: string }, collecti
   return out;
 }
 
-import type { HttpConfig } from '../../src/core/net/http.js';
-import type { IdentityConfig } from '../../src/core/identity/index.js';
-import { SessionAuth, XrpcClient } from '../../src/core/xrpc/index.js';
 
-/** What core functions need to reach the test network (dev mode: http:// loopback allowed). */
-export function coreConfig(net: TestNetwork, over: Partial<HttpConfig> = {}): { http: HttpConfig; identity: IdentityConfig } {
-  const http: HttpConfig = { timeoutMs: 20_000, userAgent: 'atcli-test/0.0', allowPrivateNetwork: true, connectTo: [], ...over };
-  return { http, identity: { http, plcUrl: net.plcUrl, dnsServers: [net.dnsServer], dev: true } };
+/**
+ * What core functions are given when called directly against the test network: the HTTP
+ * settings of `--dev` and an identity configuration with the local PLC directory and DNS server.
+ * `connectTo` rules ("host:80:127.0.0.1:port") route look-ups such as a handle's well-known.
+ */
+export function coreConfig(net: TestNetwork, connectTo: string[] = []): { http: HttpConfig; identity: IdentityConfig } {
+  const http: HttpConfig = {
+    timeoutMs: 10_000,
+    userAgent: 'atcli-e2e',
+    allowPrivateNetwork: true,
+    connectTo: connectTo.map(parseConnectTo),
+  };
+  return { http, identity: { http, plcUrl: net.plcUrl, dnsServers: [net.dnsServer], dev: true, dnsTimeoutMs: 3000 } };
 }
 
-/** A core XRPC client logged in as `account` (its createAccount session). */
-export function sessionClient(account: TestAccount, http: HttpConfig): XrpcClient {
-  const auth = SessionAuth.inMemory({ did: account.did, handle: account.handle, pds: account.pdsUrl, accessJwt: account.accessJwt, refreshJwt: account.refreshJwt, obtainedAt: new Date().toISOString() });
-  return new XrpcClient({ service: account.pdsUrl, http, auth });
+
+/** A core XRPC client logged in to `pdsUrl` as `identifier` (the session lives in memory only). */
+export async function sessionClient(http: HttpConfig, pdsUrl: string, identifier: string, password: string): Promise<XrpcClient> {
+  const session = await login(pdsUrl, identifier, password, { http });
+  return new XrpcClient({ service: session.pds, http, auth: SessionAuth.inMemory(session) });
 }
 
 /** The token of the newest PLC-operation mail to `email` sent at or after `after` (ms). */

@@ -174,7 +174,7 @@ describe.skipIf(!info)('local test network', () => {
   });
 
   it('starts another PDS on the same directory and stops it for good', async () => {
-    const name = `extra-${Math.random().toString(36).slice(2, 7)}`;
+    const name = `extra${Math.random().toString(36).slice(2, 7)}`;
     const extra = await net.startPds(name);
     expect(extra.url).toMatch(/^http:\/\/localhost:[0-9]+$/);
     const handle = uniqueHandle('fay');

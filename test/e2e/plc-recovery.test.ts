@@ -19,7 +19,7 @@ describe.skipIf(!networkInfo)('recovery key, watch and recover against the real 
     const account = await newAccount(net, 'recover');
     const { http } = coreConfig(net);
     const plc = new PlcDirectoryClient({ http, plcUrl: net.plcUrl });
-    const client = sessionClient(account, http);
+    const client = await sessionClient(http, account.pdsUrl, account.did, account.password);
     const userKey = generatePrivateKey('k256');
     const mine = userKey.publicKey.did();
     const before = await plc.getData(account.did);

@@ -115,7 +115,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
     it('(a) builds, signs and submits a genesis operation from scratch; atcli resolve finds it', async () => {
       const gens: Generated[] = [];
       for (const type of ['p256', 'k256', 'k256'] as const) {
-        const g = await cli(['key', 'generate', '--type', type, '--json']);
+        const g = await runCli(['key', 'generate', '--type', type, '--json']);
         expect(g.code, g.stderr).toBe(0);
         gens.push(stdoutJson<Generated>(g));
       }

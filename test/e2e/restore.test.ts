@@ -90,7 +90,7 @@ describe.skipIf(!networkInfo)('restore onto a new PDS when the old one is gone',
 
   it('recreates the account from its backup with the user-held rotation key: DID on the new host, same records and blobs, active, can post', async () => {
     const net = await network();
-    const oldPds = `gone-${Math.random().toString(36).slice(2, 7)}`;
+    const oldPds = `gone${Math.random().toString(36).slice(2, 7)}`;
     const old = await net.startPds(oldPds);
     const cfg = coreConfig(net);
     const account = await accountOn(old.url, 'restore');
@@ -100,7 +100,7 @@ describe.skipIf(!networkInfo)('restore onto a new PDS when the old one is gone',
     const rotation: PrivateKey = generatePrivateKey('k256');
     const plc = new PlcDirectoryClient({ http: cfg.http, plcUrl: net.plcUrl });
     const started = Date.now();
-    const client = sessionClient(account, cfg.http);
+    const client = await sessionClient(cfg.http, account.pdsUrl, account.did, account.password);
     const waiting = await addRecoveryKey({ client, plc, key: rotation.publicKey.did(), askToken: async () => undefined, confirm: async () => true });
     expect(waiting.status).toBe('waiting-for-token');
     const added = await addRecoveryKey({ client, plc, key: rotation.publicKey.did(), token: await plcTokenFromMail(net, account.email, started), askToken: async () => undefined, confirm: async () => true });
@@ -173,7 +173,7 @@ describe.skipIf(!networkInfo)('restore onto a new PDS when the old one is gone',
 
   it('killed (SIGKILL) right after each step and resumed, reaches the same end state each time', async () => {
     const net = await network();
-    const oldPds = `gone-${Math.random().toString(36).slice(2, 7)}`;
+    const oldPds = `gone${Math.random().toString(36).slice(2, 7)}`;
     const old = await net.startPds(oldPds);
     const cfg = coreConfig(net);
     const steps = RESTORE_STEPS.filter((s) => s !== 'report');
@@ -183,7 +183,7 @@ describe.skipIf(!networkInfo)('restore onto a new PDS when the old one is gone',
       const account = await accountOn(old.url, `kill-${i}`, rotation.publicKey.did());
       await populate(account, { posts: 6, likes: 2, follows: 1, imagePosts: 2 });
       const dir = join(scratch, `kill-${i}`, 'backup');
-      expect((await runBackup({ ...cfg, id: account.did, dir, session: sessionClient(account, cfg.http) })).status).toBe('complete');
+      expect((await runBackup({ ...cfg, id: account.did, dir, session: await sessionClient(cfg.http, account.pdsUrl, account.did, account.password) })).status).toBe('complete');
       cases.push({ step, account, rotation, dir });
     }
     await net.stopPds(oldPds);

@@ -20,10 +20,13 @@ export interface PdsInfo {
 export interface NetworkInfo {
   control: string;
   plcUrl: string;
-  pds: { a: PdsInfo; b: PdsInfo };
+  /** a and b always; others once started with `startPds` (a client made earlier does not see them) */
+  pds: { a: PdsInfo; b: PdsInfo } & Partial<Record<string, PdsInfo>>;
   /** "127.0.0.1:PORT", for dns.Resolver#setServers */
   dnsServer: string;
   didWeb: { port: number; url: string; did: string };
+  /** serves /.well-known/atproto-did by Host header (see setWellKnown); route a handle's port 80 here */
+  wellKnown: { port: number; url: string };
   jwtSecret: string;
   adminPassword: string;
 }
@@ -48,13 +51,24 @@ export interface TestNetwork extends NetworkInfo {
   setTxt(name: string, records: string[][]): Promise<void>;
   /** Every mail sent so far to `to` (all mail when omitted), oldest first. */
   mail(to?: string): Promise<CapturedMail[]>;
+  /** What http://<handle>/.well-known/atproto-did answers (null: 404), for clients routed to wellKnown and for the PDSes. */
+  setWellKnown(handle: string, body: string | null): Promise<void>;
   /** The document served at didWeb.url + /.well-known/did.json (null: 404). */
   setDidWeb(document: unknown): Promise<void>;
   /** Stop and start that PDS on the same port and data. */
   restartPds(name: PdsName): Promise<void>;
-  /** Start another PDS on the same PLC directory (a name of a–z, 0–9 and "-"); its info. */
-  startPds(name: string): Promise<PdsInfo>;
-  /** Stop a PDS for good (its URL then refuses connections). */
+  /**
+   * Start another PDS on the same PLC directory (idempotent: a name already running answers its
+   * info). `inviteRequired` makes createAccount need an invite code; `serviceHandleDomains`
+   * replaces the default ['.test', '.example'] (so that other .test names count as domains of their own).
+   */
+  startPds(name: string, opts?: { inviteRequired?: boolean; serviceHandleDomains?: string[] }): Promise<PdsInfo>;
+  /**
+   * Start the reference AppView (once; later calls answer the same), following PDS a's firehose.
+   * It needs PostgreSQL: rejects with AppViewUnavailable when it is not installed.
+   */
+  startAppView(): Promise<{ url: string; did: string }>;
+  /** Stop a PDS for good (its URL then refuses connections); only one the test started. */
   stopPds(name: string): Promise<void>;
   /** Stop the network (and wait for its process, when this client started it). */
   stop(): Promise<void>;
@@ -91,14 +105,20 @@ export async function connectNetwork(infoOrControl: NetworkInfo | string, child?
       const q = to === undefined ? '' : `?to=${encodeURIComponent(to)}`;
       return (await control(base, 'GET', `/mail${q}`)) as CapturedMail[];
     },
+    async setWellKnown(handle, body) {
+      await control(base, 'PUT', '/well-known', { handle, body });
+    },
     async setDidWeb(document) {
       await control(base, 'PUT', '/did-web', { document });
     },
     async restartPds(name) {
       await control(base, 'POST', `/pds/${name}/restart`);
     },
-    async startPds(name) {
-      return (await control(base, 'POST', `/pds/${name}/start`)) as PdsInfo;
+    async startAppView() {
+      return (await control(base, 'POST', '/appview', {})) as { url: string; did: string };
+    },
+    async startPds(name, opts = {}) {
+      return (await control(base, 'POST', `/pds/${name}`, opts)) as PdsInfo;
     },
     async stopPds(name) {
       await control(base, 'POST', `/pds/${name}/stop`);

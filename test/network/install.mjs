@@ -20,6 +20,13 @@
 //   3. Verify under Node 22: open an in-memory SQLite DB and load sharp.
 //   4. Write the stamp.
 //
+// Before all of that (and on every run, since it costs only a few file checks): PostgreSQL for
+// the reference AppView the doctor tests start (test/network/appview.mjs). When its server
+// binaries are missing and this runs as root on a system with apt-get, the Debian `postgresql`
+// package is installed without interaction (its default cluster is not created: the test network
+// makes its own). Otherwise a note is printed, and the AppView tests say what is missing.
+// ATCLI_TEST_NO_APPVIEW=1 skips this (the doctor tests then leave the AppView check out).
+//
 // Usage: node test/network/install.mjs [--force]
 
 import { spawnSync } from 'node:child_process';
@@ -38,6 +45,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findPgBin } from './appview.mjs';
 
 // Bump when the recipe below changes, so existing installs are redone.
 const RECIPE = 'atcli-test-network-install-v2';
@@ -110,6 +118,33 @@ function npmCommand() {
   }
   return { cmd: process.platform === 'win32' ? 'npm.cmd' : 'npm', pre: [] };
 }
+
+// 0. PostgreSQL for the AppView (see the top of this file)
+function ensurePostgres() {
+  if (process.env.ATCLI_TEST_NO_APPVIEW === '1' || findPgBin() !== null) return;
+  const root = process.getuid?.() === 0;
+  const sudo = root ? [] : ['sudo', '-n'];
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  const canSudo = root || spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+  if (!hasApt || !canSudo) {
+    say('note: PostgreSQL is not installed, so the reference AppView cannot run and the tests that start it fail. Install the Debian package postgresql (apt-get install -y postgresql), or set ATCLI_TEST_NO_APPVIEW=1 to leave the AppView out.');
+    return;
+  }
+  const t = Date.now();
+  say('installing PostgreSQL (Debian package postgresql) for the reference AppView (apt-get)');
+  // No default cluster: the test network makes a throwaway one of its own.
+  if (root && !existsSync('/etc/postgresql-common/createcluster.conf')) {
+    mkdirSync('/etc/postgresql-common', { recursive: true });
+    writeFileSync('/etc/postgresql-common/createcluster.conf', 'create_main_cluster = false\n');
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args) => spawnSync(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(root ? [] : ['apt-get']), ...args], { env, stdio: ['ignore', 2, 2] }).status === 0;
+  const install = ['install', '-y', '-qq', '--no-install-recommends', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', 'postgresql'];
+  if (!apt(install) && !(apt(['update', '-qq']) && apt(install))) fail('apt-get install postgresql failed (PostgreSQL for the AppView)');
+  if (findPgBin() === null) fail('apt-get installed postgresql, but its server binaries were not found');
+  say(`PostgreSQL installed (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+}
+ensurePostgres();
 
 const force = process.argv.includes('--force');
 if (process.platform !== 'linux' || process.arch !== 'x64') {

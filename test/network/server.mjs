@@ -67,6 +67,7 @@ const devEnv = async (file) => import(pathToFileURL(path.join(devEnvDist, file))
 const [{ TestNetworkNoAppView }, { TestPds }, { mockResolvers }, { ADMIN_PASSWORD, JWT_SECRET }] =
   await Promise.all(['network-no-appview.js', 'pds.js', 'util.js', 'const.js'].map(devEnv));
 const { Secp256k1Keypair } = await import('@atproto/crypto');
+const { startAppView, sweepStaleAppView } = await import('./appview.mjs');
 
 /** A free TCP port on loopback (the OS picks it). */
 function getPort() {
@@ -90,7 +91,12 @@ const runDir = await fs.mkdtemp(path.join(os.tmpdir(), RUN_PREFIX));
 await fs.writeFile(path.join(runDir, 'owner.pid'), String(process.pid));
 process.env.TMPDIR = runDir;
 // Synchronous, so nothing still starting up can recreate files after it.
-process.on('exit', () => rmSync(runDir, { recursive: true, force: true }));
+process.on('exit', () => {
+  appViewStopSync?.();
+  rmSync(runDir, { recursive: true, force: true });
+});
+/** Stops the AppView's PostgreSQL when the process ends without a clean shutdown. */
+let appViewStopSync;
 
 /** Remove run dirs of test networks that died without cleaning up (SIGKILL). */
 async function sweepStaleRunDirs(dir) {
@@ -111,7 +117,10 @@ async function sweepStaleRunDirs(dir) {
       } catch (err) {
         alive = err?.code !== 'ESRCH';
       }
-      if (!alive) await fs.rm(full, { recursive: true, force: true });
+      if (!alive) {
+        sweepStaleAppView(full);
+        await fs.rm(full, { recursive: true, force: true });
+      }
     } catch {
       // no owner file: leave it (it may be starting right now)
     }
@@ -415,7 +424,7 @@ async function readJson(req) {
 const pdses = new Map();
 let network;
 
-async function pdsConfig(name, didPlcUrl) {
+async function pdsConfig(name, didPlcUrl, extra = {}) {
   const dir = path.join(runDir, `pds-${name}`);
   await fs.mkdir(path.join(dir, 'data'), { recursive: true });
   const rotation = await Secp256k1Keypair.create({ exportable: true });
@@ -428,16 +437,43 @@ async function pdsConfig(name, didPlcUrl) {
     blobstoreDiskTmpLocation: path.join(dir, 'blobs-tmp'),
     plcRotationKeyK256PrivateKeyHex: Buffer.from(await rotation.export()).toString('hex'),
     recoveryDidKey: recovery.did(),
+    ...extra,
   };
 }
 
 let dnsResolver; // dns.promises.Resolver pointed at our DNS server
 
-function wirePds(name, pds) {
-  // Handle checks (TXT _atproto.<handle>) go to our DNS server. Set before
-  // mockResolvers, which keeps this resolveDns for non-service handles (and
-  // answers service handles from the PDS's own /.well-known/atproto-did).
-  const handleResolver = pds.ctx.idResolver.handle;
+// Handles on domains of their own that resolve over HTTPS: /.well-known/atproto-did answered by
+// Host header from a table (PUT /well-known). On loopback this is plain HTTP; clients reach it
+// for any handle by routing the handle's port 80 here (atcli: --connect-to), and the PDSes ask
+// it directly (wirePds).
+/** handle (lower case) -> the body served */
+const wellKnownTable = new Map();
+let wellKnownPort;
+
+function resolveWellKnown(handle) {
+  // node:http, not fetch: fetch drops a Host header set by hand.
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port: wellKnownPort, path: '/.well-known/atproto-did', headers: { host: handle }, timeout: 3000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(res.statusCode === 200 && text.trim().startsWith('did:') ? text.trim() : undefined));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+/**
+ * Identity resolution of a service in this network (a PDS, the AppView): TXT look-ups go to our
+ * DNS server, handles under `pds`'s domains to its /.well-known/atproto-did, other handles to DNS
+ * and then the well-known server — as a real service does with DNS and HTTPS.
+ */
+function wireIdResolver(idResolver, pds) {
+  // Set before mockResolvers, which keeps this resolveDns for non-service handles.
+  const handleResolver = idResolver.handle;
   handleResolver.resolveDns = async function resolveDns(handle) {
     let chunks;
     try {
@@ -447,7 +483,15 @@ function wirePds(name, pds) {
     }
     return this.parseDnsResult(chunks);
   };
-  mockResolvers(pds.ctx.idResolver, pds);
+  mockResolvers(idResolver, pds);
+  const byDnsOrPds = handleResolver.resolve;
+  handleResolver.resolve = async function resolve(handle) {
+    return (await byDnsOrPds.call(this, handle)) ?? (await resolveWellKnown(handle));
+  };
+}
+
+function wirePds(name, pds) {
+  wireIdResolver(pds.ctx.idResolver, pds);
   captureMail(name, pds);
 }
 
@@ -459,6 +503,18 @@ async function startAll() {
   syncBuiltinESMExports();
   dnsResolver = new dns.promises.Resolver({ timeout: 2000, tries: 2 });
   dnsResolver.setServers([`${HOST}:${dnsServer.port}`]);
+
+  const wellKnownServer = await listenHttp((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const host = normName(String(req.headers.host ?? '').replace(/:[0-9]+$/, ''));
+    const body = wellKnownTable.get(host);
+    if (req.method === 'GET' && url.pathname === '/.well-known/atproto-did' && body !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      return res.end(body);
+    }
+    sendJson(res, 404, { error: 'NotFound' });
+  });
+  wellKnownPort = wellKnownServer.address().port;
 
   // PLC + PDS "a". Pre-pick the PLC port so PDS a's config can be kept for restart.
   const plcPort = await getPort();
@@ -499,10 +555,28 @@ async function startAll() {
         url: `http://localhost:${didWebPort}`,
         did: `did:web:localhost%3A${didWebPort}`,
       },
+      wellKnown: { port: wellKnownPort, url: `http://127.0.0.1:${wellKnownPort}` },
       jwtSecret: JWT_SECRET,
       adminPassword: ADMIN_PASSWORD,
     };
   };
+
+  // Further PDSes on the same PLC directory, started on demand (POST /pds/:name), e.g. one that
+  // requires invite codes. Starting an existing name again answers its info.
+  let starting = Promise.resolve();
+  const startPds = async (name, opts) => {
+    if (pdses.has(name)) return;
+    const extra = { inviteRequired: opts.inviteRequired === true };
+    if (Array.isArray(opts.serviceHandleDomains)) extra.serviceHandleDomains = opts.serviceHandleDomains.map(String);
+    const config = await pdsConfig(name, network.plc.url, extra);
+    const pds = await TestPds.create(config);
+    wirePds(name, pds);
+    pdses.set(name, { pds, config });
+    log(`pds ${name} started on port ${pds.port}${opts.inviteRequired === true ? ' (invite codes required)' : ''}`);
+  };
+
+  /** the AppView, once POST /appview asked for it (a failed start is remembered: it answers 503 again) */
+  let appView;
 
   let restarting = Promise.resolve();
   const restartPds = async (name) => {
@@ -516,14 +590,7 @@ async function startAll() {
     log(`pds ${name} restarted on port ${pds.port} in ${Date.now() - t0} ms`);
   };
 
-  // Extra PDSes on the same directory (a test that stops one for good owns it alone).
-  const startExtraPds = async (name) => {
-    const config = await pdsConfig(name, network.plc.url);
-    const pds = await TestPds.create(config);
-    wirePds(name, pds);
-    pdses.set(name, { pds, config });
-    log(`pds ${name} started on port ${pds.port}`);
-  };
+  // A PDS stopped for good (a test that stops one started it and owns it alone).
   const stopPds = async (name) => {
     const entry = pdses.get(name);
     pdses.delete(name);
@@ -554,21 +621,52 @@ async function startAll() {
       const list = to ? mails.filter((m) => m.to.toLowerCase() === to.toLowerCase()) : mails;
       return sendJson(res, 200, list);
     }
+    if (req.method === 'PUT' && p === '/well-known') {
+      const body = await readJson(req);
+      if (typeof body.handle !== 'string' || (body.body !== null && typeof body.body !== 'string')) {
+        return sendJson(res, 400, { error: 'InvalidRequest', message: 'need {handle: string, body: string | null}' });
+      }
+      if (body.body === null) wellKnownTable.delete(normName(body.handle));
+      else wellKnownTable.set(normName(body.handle), body.body);
+      return sendJson(res, 200, { handle: normName(body.handle) });
+    }
     if (req.method === 'PUT' && p === '/did-web') {
       const body = await readJson(req);
       didWebDoc = body.document ?? null;
       return sendJson(res, 200, { did: info().didWeb.did });
     }
-    const m = /^\/pds\/([a-z0-9-]{1,30})\/(restart|start|stop)$/.exec(p);
+    if (req.method === 'POST' && p === '/appview') {
+      appView ??= startAppView({
+        runDir,
+        plcUrl: network.plc.url,
+        pds: pdses.get('a').pds,
+        getPort,
+        devEnv,
+        wire: (idResolver) => wireIdResolver(idResolver, pdses.get('a').pds),
+        log,
+      }).then((av) => {
+        appViewStopSync = () => av.stopSync();
+        return av;
+      });
+      try {
+        const av = await appView;
+        return sendJson(res, 200, { url: av.url, did: av.did });
+      } catch (err) {
+        log(`appview unavailable: ${err?.stack ?? err}`);
+        return sendJson(res, 503, { error: 'AppViewUnavailable', message: String(err?.message ?? err) });
+      }
+    }
+    const started = /^\/pds\/([a-z][a-z0-9]{0,15})$/.exec(p);
+    if (req.method === 'POST' && started) {
+      const body = await readJson(req);
+      const run = starting.then(() => startPds(started[1], body));
+      starting = run.catch(() => {});
+      await run;
+      return sendJson(res, 200, info().pds[started[1]]);
+    }
+    const m = /^\/pds\/([^/]+)\/(restart|stop)$/.exec(p);
     if (req.method === 'POST' && m) {
       const [, name, action] = m;
-      if (action === 'start') {
-        if (pdses.has(name)) return sendJson(res, 409, { error: 'Exists', message: `pds ${name} is running` });
-        const run = restarting.then(() => startExtraPds(name));
-        restarting = run.catch(() => {});
-        await run;
-        return sendJson(res, 200, info().pds[name]);
-      }
       if (!pdses.has(name)) return sendJson(res, 404, { error: 'NotFound', message: `no pds ${name}` });
       if (action === 'stop') {
         const run = restarting.then(() => stopPds(name));
@@ -594,7 +692,9 @@ async function startAll() {
     close: async () => {
       await closeHttp(controlServer);
       await closeHttp(didWebServer);
+      await closeHttp(wellKnownServer);
       const errors = [];
+      if (appView) await appView.then((av) => av.close()).catch((e) => errors.push(e));
       for (const [name, entry] of pdses) {
         if (name !== 'a') await entry.pds.close().catch((e) => errors.push(e));
       }

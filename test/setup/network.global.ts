@@ -33,6 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     pds: net.pds,
     dnsServer: net.dnsServer,
     didWeb: net.didWeb,
+    wellKnown: net.wellKnown,
     jwtSecret: net.jwtSecret,
     adminPassword: net.adminPassword,
   };

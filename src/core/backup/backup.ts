@@ -41,7 +41,7 @@ import {
 } from './manifest.js';
 import { fetchRepoSnapshot, type RepoVia } from './repo.js';
 import { scanRepoCar } from './scan.js';
-import type { CommitKeyCheck } from './signature.js';
+import type { SignatureStatus } from './signature.js';
 
 /** Largest repository downloaded by default. */
 export const DEFAULT_MAX_REPO_BYTES = 8 * 1024 * 1024 * 1024;
@@ -102,7 +102,7 @@ export interface BackupResult {
     /** Incremental run: blocks and record blocks taken from the diff, and reused from the saved snapshot. */
     diff?: { bytes: number; blocks: number; blocksReused: number; recordBlocks: number; recordBlocksReused: number };
     fallback?: string;
-    signature: { status: CommitKeyCheck['status'] | 'unchanged'; key: string | null; detail: string };
+    signature: { status: SignatureStatus | 'unchanged'; key: string | null; detail: string };
   };
   blobs: {
     total: number;
@@ -403,7 +403,12 @@ async function backupLocked(
       downloadedBytes: fetched.downloadedBytes,
       ...(fetched.diff !== undefined ? { diff: fetched.diff } : {}),
       ...(fetched.fallback !== undefined ? { fallback: fetched.fallback } : {}),
-      signature: signature !== undefined ? { status: signature.status, key: signature.key, detail: signature.detail } : { status: 'unchanged', key: repo.signingKey, detail: 'the saved snapshot is still the latest commit' },
+      signature:
+        signature === undefined
+          ? { status: 'unchanged', key: repo.signingKey, detail: 'the saved snapshot is still the latest commit' }
+          : signature === null
+            ? { status: 'unchecked', key: null, detail: 'the commit could not be judged' }
+            : { status: signature.status, key: signature.key, detail: signature.detail },
     },
     blobs: {
       total: wanted.length,

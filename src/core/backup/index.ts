@@ -16,5 +16,5 @@ export {
   type ManifestBlob,
   type ManifestFile,
 } from './manifest.js';
-export { checkCommitSignature, type CommitKeyCheck, type SignatureStatus } from './signature.js';
+export { savedKeySource, type SignatureStatus, type SignatureVerdict } from './signature.js';
 export { verifyBackup, type BackupCheck, type BackupVerifyProgress, type BackupVerifyResult } from './verify.js';

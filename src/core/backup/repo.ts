@@ -17,7 +17,8 @@ import { CarFileBlocks, rebuildRepoCar, type RebuildStats } from '../repo/car-re
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { XrpcClient } from '../xrpc/index.js';
 import { scanRepoCar, type RepoScan } from './scan.js';
-import { checkCommitSignature, type CommitKeyCheck, type CommitKeyInput } from './signature.js';
+import type { SigningKeyHistory } from '../plc/key-history.js';
+import { savedKeySource, type SignatureVerdict } from './signature.js';
 
 export interface SavedSnapshot {
   /** Absolute path of the saved CAR (its sha256 already checked against the manifest). */
@@ -31,8 +32,8 @@ export interface RepoFetchOptions {
   did: string;
   dir: string;
   previous: SavedSnapshot | null;
-  /** The key history to judge the commit signature by (at = now). */
-  keys: Omit<CommitKeyInput, 'at'>;
+  /** What the commit signature is judged by: the audit log's key history (did:plc) or the document's key. */
+  keys: { history: SigningKeyHistory | null; documentKey: string | null };
   maxBytes: number;
   onBytes?: (p: { done: number; total: number | null; what: 'diff' | 'full' }) => void;
 }
@@ -44,7 +45,7 @@ export interface RepoFetchResult {
   /** The new snapshot (a temp file of the folder) — absent when unchanged. */
   tempFile?: string;
   scan?: RepoScan;
-  signature?: CommitKeyCheck;
+  signature?: SignatureVerdict | null;
   takenAt: string;
   /** Bytes received from the host. */
   downloadedBytes: number;
@@ -73,12 +74,10 @@ async function download(o: RepoFetchOptions, params: Record<string, string>, tar
 }
 
 /** Verifies a candidate snapshot: structure, DID and signature. Returns a reason when it fails. */
-async function verifySnapshot(o: RepoFetchOptions, file: string, takenAt: string): Promise<{ scan: RepoScan; signature: CommitKeyCheck; problem?: string }> {
-  const scan = await scanRepoCar(file, { expectedDid: o.did });
-  const signature = await checkCommitSignature(file, { ...o.keys, at: takenAt });
-  const problems = [...scan.report.errors];
-  if (signature.status === 'invalid') problems.push(`signature: ${signature.detail}`);
-  return { scan, signature, ...(problems.length > 0 ? { problem: problems.slice(0, 3).join('; ') } : {}) };
+async function verifySnapshot(o: RepoFetchOptions, file: string, takenAt: string): Promise<{ scan: RepoScan; signature: SignatureVerdict | null; problem?: string }> {
+  const scan = await scanRepoCar(file, { expectedDid: o.did, signingKeys: savedKeySource(o.keys.history, o.keys.documentKey, takenAt) });
+  const problems = scan.report.status === 'invalid' ? scan.report.errors : [];
+  return { scan, signature: scan.report.signature, ...(problems.length > 0 ? { problem: problems.slice(0, 3).join('; ') } : {}) };
 }
 
 async function incremental(o: RepoFetchOptions, previous: SavedSnapshot, takenAt: string): Promise<RepoFetchResult> {

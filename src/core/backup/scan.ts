@@ -1,7 +1,7 @@
 /**
  * One look at a saved repository for a backup: its structure verified (every block's hash, the
  * commit, the tree, every record) and the blobs its records reference, each with the path of one
- * record that references it. The commit signature is judged separately (signature.ts).
+ * record that references it; and, given the keys to judge by, the commit signature.
  *
  * Two passes over the file: the first decodes the blocks and keeps the blob references of those
  * that have any (records with images, profiles), the second walks the tree and keeps the
@@ -10,6 +10,7 @@
 import { openCarFile } from '../codec/car.js';
 import { decodeCbor } from '../codec/cbor.js';
 import { blobRefsIn } from '../blob/ref.js';
+import type { SigningKeySource } from '../identity/signing-keys.js';
 import { verifyRepoCar, type RepoVerifyReport } from '../repo/verify.js';
 import { fileChunks } from '../util/file-chunks.js';
 
@@ -19,7 +20,11 @@ export interface RepoScan {
   blobs: Map<string, string>;
 }
 
-export async function scanRepoCar(path: string, opts: { expectedDid: string; onProgress?: (p: { bytes: number; blocks: number }) => void }): Promise<RepoScan> {
+/** With `signingKeys` the commit signature is judged too (report.signature); without, it is skipped. */
+export async function scanRepoCar(
+  path: string,
+  opts: { expectedDid: string; signingKeys?: SigningKeySource; onProgress?: (p: { bytes: number; blocks: number }) => void },
+): Promise<RepoScan> {
   const refsByBlock = new Map<string, string[]>();
   try {
     const car = await openCarFile(path, { verifyHashes: false });
@@ -42,7 +47,7 @@ export async function scanRepoCar(path: string, opts: { expectedDid: string; onP
   const blobs = new Map<string, string>();
   const report = await verifyRepoCar(fileChunks(path), {
     expectedDid: opts.expectedDid,
-    skipSignature: true,
+    ...(opts.signingKeys !== undefined ? { signingKeys: opts.signingKeys } : { skipSignature: true }),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     onEntry: (e) => {
       const refs = refsByBlock.get(e.cid.key);

@@ -25,7 +25,7 @@ import {
   type ManifestFile,
 } from './manifest.js';
 import { scanRepoCar } from './scan.js';
-import { checkCommitSignature, type CommitKeyCheck } from './signature.js';
+import { savedKeySource, type SignatureVerdict } from './signature.js';
 
 /** Names listed at most per kind of problem (the rest are counted). */
 const MAX_LISTED = 100;
@@ -54,7 +54,7 @@ export interface BackupVerifyResult {
   more: { missing: number; damaged: number };
   /** Files of the folder the manifest does not name (a warning). */
   unexpected: string[];
-  repo: { records: number; blocks: number; signature: CommitKeyCheck };
+  repo: { records: number; blocks: number; signature: SignatureVerdict | null };
   blobs: { listed: number; referenced: number; checked: number; unavailable: number };
   auditLog: { operations: number; valid: boolean } | null;
   errors: string[];
@@ -174,20 +174,24 @@ export async function verifyBackup(dir: string, opts: { onProgress?: (p: BackupV
   // --- the repository
   opts.onProgress?.({ phase: 'repo', done: 0, total: 1 });
   const repoPath = join(dir, manifest.repo.file);
-  let signature: CommitKeyCheck = { status: 'unchecked', key: null, detail: `${manifest.repo.file} is missing` };
+  let signature: SignatureVerdict | null = null;
   let records = 0;
   let blocks = 0;
   let referenced = 0;
-  if (!missing.includes(manifest.repo.file)) {
-    const scan = await scanRepoCar(repoPath, { expectedDid: manifest.did });
+  if (missing.includes(manifest.repo.file)) {
+    check('repository', false, `${manifest.repo.file} is missing`);
+  } else {
+    const scan = await scanRepoCar(repoPath, { expectedDid: manifest.did, signingKeys: savedKeySource(history, documentKey, manifest.repo.takenAt) });
     const r = scan.report;
     records = r.records;
     blocks = r.blocks;
+    signature = r.signature;
     const same = r.rev === manifest.repo.rev && r.commit === manifest.repo.commit;
-    check('repository', r.valid && same, r.valid ? (same ? `${r.records} records in ${r.blocks} blocks, rev ${r.rev}` : `holds commit ${r.commit} (rev ${r.rev}), the manifest says ${manifest.repo.commit} (rev ${manifest.repo.rev})`) : `${manifest.repo.file}: ${r.errors.slice(0, 3).join('; ')}`);
-    signature = await checkCommitSignature(repoPath, { history, documentKey, at: manifest.repo.takenAt });
+    const broken = r.checks.filter((c) => c.status === 'failed' && c.name !== 'signature').map((c) => `${c.name}: ${c.detail}`);
+    check('repository', broken.length === 0 && same, broken.length > 0 ? `${manifest.repo.file}: ${broken.slice(0, 3).join('; ')}` : same ? `${r.records} records in ${r.blocks} blocks, rev ${r.rev}` : `holds commit ${r.commit} (rev ${r.rev}), the manifest says ${manifest.repo.commit} (rev ${manifest.repo.rev})`);
     // A historical or unchecked signature is reported as a warning (the verdict says which).
-    check('signature', signature.status === 'valid', signature.detail, signature.status === 'invalid' ? undefined : 'warning');
+    const sig = signature?.status ?? 'unchecked';
+    check('signature', sig === 'valid', signature?.detail ?? 'the commit could not be judged', sig === 'invalid' ? undefined : 'warning');
     // Every blob a record references must be here.
     referenced = scan.blobs.size;
     const unavailable = new Set(manifest.blobs.unavailable.map((u) => u.cid));
@@ -230,7 +234,7 @@ export async function verifyBackup(dir: string, opts: { onProgress?: (p: BackupV
   const filesOk = missing.length === 0 && damaged.length === 0;
   check('files', filesOk, filesOk ? `${files.length} files and ${blobs.length} blobs match the manifest` : `${missing.length + more.missing} missing, ${damaged.length + more.damaged} damaged`);
   const errors = checks.filter((c) => !c.ok && c.level !== 'warning').map((c) => `${c.name}: ${c.detail}`);
-  const status: BackupVerifyResult['status'] = errors.length > 0 ? 'invalid' : signature.status === 'unchecked' ? 'unchecked' : 'valid';
+  const status: BackupVerifyResult['status'] = errors.length > 0 ? 'invalid' : (signature?.status ?? 'unchecked') === 'unchecked' ? 'unchecked' : 'valid';
   return {
     status,
     dir,

@@ -52,6 +52,7 @@ export function clientWithSignal(client: XrpcClient, signal: AbortSignal | undef
     service: client.service,
     http: { ...client.http, ...(combined ? { signal: combined } : {}) },
     ...(client.auth ? { auth: client.auth } : {}),
+    headers: client.headers,
     ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
   });
 }

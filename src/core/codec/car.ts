@@ -492,21 +492,26 @@ function syncToAsync(it: Iterator<Uint8Array>): AsyncIterator<Uint8Array> {
   };
 }
 
+/**
+ * The bytes of a file (or a character device or a pipe) in 1 MiB reads. File errors become
+ * notFound 'FileNotFound' / runtime 'ReadError' AtcliErrors.
+ */
+export async function* fileChunks(path: string): AsyncGenerator<Uint8Array, void, undefined> {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const c of stream) yield c as Uint8Array;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT') throw notFound('FileNotFound', `no such file: ${path}`, { cause: err });
+    throw runtime('ReadError', `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  } finally {
+    stream.destroy();
+  }
+}
+
 /** Open and stream a CAR file (1 MiB reads). File errors become notFound/runtime AtcliErrors. */
 export async function openCarFile(path: string, options?: CarReadOptions): Promise<CarReader> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
-    try {
-      for await (const c of stream) yield c as Uint8Array;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === 'ENOENT') throw notFound('FileNotFound', `no such file: ${path}`, { cause: err });
-      throw runtime('ReadError', `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    } finally {
-      stream.destroy();
-    }
-  }
-  return readCar(chunks(), options);
+  return readCar(fileChunks(path), options);
 }
 
 // =============================================================================================

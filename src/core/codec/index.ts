@@ -37,6 +37,7 @@ export {
   DEFAULT_MAX_BLOCK_BYTES,
   DEFAULT_MAX_HEADER_BYTES,
   encodeCar,
+  fileChunks,
   openCarFile,
   readCar,
   readCarBytes,

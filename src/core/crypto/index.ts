@@ -13,6 +13,7 @@ export {
   publicKeyFromBytes,
   publicKeyFromVerificationMethod,
   verifySignature,
+  SIGNATURE_MISMATCH,
   type PublicKey,
   type VerifyResult,
 } from './public-key.js';
@@ -24,5 +25,5 @@ export {
   type PrivateKey,
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
-export { parsePrivateKeyText } from './key-text.js';
+export { describeKeyText, parseKeyText, parsePrivateKeyText, type KeyDescription, type KeyLayout, type KeyTextOptions, type ParsedKeyText } from './key-text.js';
 export { KEY_FILE_MAX_BYTES, readPrivateKeyFile, writePrivateKeyFile, type WrittenKeyFile } from './key-file.js';

@@ -12,8 +12,8 @@ import type { KeyType } from './curves.js';
 import { parsePrivateKeyText } from './key-text.js';
 import type { PrivateKey } from './private-key.js';
 
-/** Largest key file read (a multikey is ~50 characters; the JSON form a few hundred). */
-export const KEY_FILE_MAX_BYTES = 4096;
+/** Largest key file read (a multikey is ~50 characters; the JSON and PEM forms a few hundred). */
+export const KEY_FILE_MAX_BYTES = 8 * 1024;
 
 export interface WrittenKeyFile {
   path: string;

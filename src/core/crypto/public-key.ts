@@ -323,6 +323,9 @@ function concrete(publicKey: PublicKey): EcPublicKey {
   return k;
 }
 
+/** The reason of a well-formed signature that the key did not make. */
+export const SIGNATURE_MISMATCH = 'signature does not match the message and public key';
+
 /**
  * Verify an atproto ECDSA signature over SHA-256(message): shape/range/low-S checks, then
  * node:crypto. Never throws for bad signatures; the reason says what was wrong.
@@ -336,7 +339,7 @@ export function verifySignature(publicKey: PublicKey, message: Uint8Array, sig: 
   } catch {
     ok = false;
   }
-  return ok ? VERIFY_OK : { ok: false, reason: 'signature does not match the message and public key' };
+  return ok ? VERIFY_OK : { ok: false, reason: SIGNATURE_MISMATCH };
 }
 
 /** Internal: wrap an already-validated compressed/uncompressed pair (used by private keys). */

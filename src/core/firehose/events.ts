@@ -132,6 +132,9 @@ function describe(v: CborValue | undefined): string {
   return typeof v === 'object' ? 'a map' : `${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
 }
 
+/** What a data-model value is, for messages ("missing", "bytes", "a map", "string \"x\""…). */
+export { describe as describeCborValue };
+
 /** Field reader that remembers seq/did for error messages. */
 class Reader {
   readonly type: string;

@@ -69,6 +69,17 @@ function cborReason(err: unknown): string {
  * `bytes`: copy them if the buffer is reused. A `string` (a text WebSocket message) is rejected.
  */
 export function decodeFrame(bytes: Uint8Array | ArrayBuffer | string, options: DecodeFrameOptions = {}): Frame {
+  return decodeStreamFrame(bytes, KNOWN, options) as Frame;
+}
+
+/** A frame of any event stream using this framing (label streams: `#labels`, `#info`). */
+export type StreamFrame =
+  | { kind: 'message'; type: string; body: CborMap }
+  | { kind: 'error'; error: string; message: string | null }
+  | { kind: 'unknown'; op: number; type: string | null };
+
+/** {@link decodeFrame} for a stream whose message types are `known` (others are `kind: 'unknown'`). */
+export function decodeStreamFrame(bytes: Uint8Array | ArrayBuffer | string, known: ReadonlySet<string>, options: DecodeFrameOptions = {}): StreamFrame {
   if (typeof bytes === 'string') throw new FrameError('text-frame', 'text message (the event stream is binary only)');
   const buf = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -106,9 +117,9 @@ export function decodeFrame(bytes: Uint8Array | ArrayBuffer | string, options: D
 
   if (op === 1) {
     if (t === undefined) throw new FrameError('missing-type', 'message frame (op 1) without a type "t"');
-    if (!KNOWN.has(t)) return { kind: 'unknown', op, type: t };
+    if (!known.has(t)) return { kind: 'unknown', op, type: t };
     if (!isMap(payload)) throw new FrameError('invalid-payload', `payload of a ${t} message is not a map`);
-    return { kind: 'message', type: t as FirehoseEventType, body: payload };
+    return { kind: 'message', type: t, body: payload };
   }
   if (op === -1) {
     if (!isMap(payload)) throw new FrameError('invalid-error-payload', 'error frame payload is not a map');

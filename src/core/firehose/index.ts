@@ -8,7 +8,9 @@ export {
   FIREHOSE_EVENT_TYPES,
   FrameError,
   decodeFrame,
+  decodeStreamFrame,
   type DecodeFrameOptions,
+  type StreamFrame,
   type FirehoseEventType,
   type Frame,
   type FrameErrorReason,
@@ -61,6 +63,8 @@ export {
   readCursorFile,
   subscribe,
   subscribeReposUrl,
+  subscribeStream,
+  webSocketUrl,
   writeCursorFile,
   type BackoffOptions,
   type InboundFrame,
@@ -68,10 +72,13 @@ export {
   type SubscribeOptions,
   type SubscribeResult,
   type SubscriberNotice,
+  type StreamOptions,
+  type StreamProtocol,
 } from './subscriber.js';
 export {
   EVENT_KINDS,
   FirehosePipeline,
+  collectionMatcher,
   type AccountView,
   type CommitView,
   type EventKind,
@@ -89,3 +96,14 @@ export {
   type SyncView,
 } from './pipeline.js';
 export { FrameRecorder, RECORDING_MAGIC, readRecording, type RecordingEntry } from './record.js';
+export {
+  FAILURE_KINDS,
+  FrequentCounter,
+  StreamStats,
+  failureKind,
+  type FailureKind,
+  type RateRow,
+  type StatsItem,
+  type StatsOptions,
+  type StatsSnapshot,
+} from './stats.js';

@@ -162,7 +162,8 @@ interface KeyEntry {
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function collectionMatcher(patterns: readonly string[] | undefined): ((collection: string) => boolean) | null {
+/** `app.bsky.feed.post`, `app.bsky.feed.*` (prefix) or `*`; null when no pattern is given (everything matches). */
+export function collectionMatcher(patterns: readonly string[] | undefined): ((collection: string) => boolean) | null {
   if (patterns === undefined || patterns.length === 0) return null;
   const exact = new Set<string>();
   const prefixes: string[] = [];

@@ -65,7 +65,7 @@ function seqOf(v: unknown): number | null {
 }
 
 /** Best effort: the seq of a frame that failed to decode (trailing bytes, too large, …). */
-function peekSeq(buf: Uint8Array): number | null {
+export function peekSeq(buf: Uint8Array): number | null {
   try {
     const header = decodeCborPrefix(buf, 0);
     if (!isMap(header.value) || header.value.op !== 1 || header.value.t === '#info') return null;
@@ -94,26 +94,36 @@ export function inspectFrame(data: Uint8Array | string, options: { maxFrameBytes
  * or the full endpoint URL. Query and fragment are dropped (the cursor is added per connection).
  */
 export function subscribeReposUrl(base: string, options: { allowInsecure?: boolean } = {}): string {
+  return webSocketUrl(base, SUBSCRIBE_REPOS_PATH, { what: 'a relay or PDS', example: 'wss://bsky.network or https://pds.example.com', ...options });
+}
+
+/**
+ * The WebSocket URL of the endpoint `path` on the service `base` (`wss://host`, `https://host`, or
+ * the full endpoint URL): `http(s)` is mapped to `ws(s)`, `ws://` is only for loopback hosts
+ * unless `allowInsecure`, query and fragment are dropped. `what` and `example` name the kind of
+ * service in error messages.
+ */
+export function webSocketUrl(base: string, path: string, options: { what: string; example: string; allowInsecure?: boolean }): string {
   let u: URL;
   try {
     u = new URL(base);
   } catch {
-    throw usage('InvalidUrl', `not a URL: ${base.slice(0, 200)}`, { hint: 'give a relay or PDS URL, e.g. wss://bsky.network or https://pds.example.com' });
+    throw usage('InvalidUrl', `not a URL: ${base.slice(0, 200)}`, { hint: `give the URL of ${options.what}, e.g. ${options.example}` });
   }
-  if (u.username !== '' || u.password !== '') throw usage('InvalidUrl', 'relay URLs with credentials (user@host) are not allowed');
+  if (u.username !== '' || u.password !== '') throw usage('InvalidUrl', 'service URLs with credentials (user@host) are not allowed');
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
   else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw usage('InvalidUrl', `unsupported scheme "${u.protocol.replace(/:$/, '')}" for a relay: ${base.slice(0, 200)}`, { hint: 'use wss:// or https://' });
+    throw usage('InvalidUrl', `unsupported scheme "${u.protocol.replace(/:$/, '')}" for ${options.what}: ${base.slice(0, 200)}`, { hint: 'use wss:// or https://' });
   }
   if (u.protocol === 'ws:' && options.allowInsecure !== true && !isLoopbackHostname(u.hostname)) {
     throw usage('InsecureUrl', `refusing an unencrypted connection to ${u.host}`, {
       hint: 'use wss:// (or https://); ws:// and http:// are only for localhost, or with --dev',
     });
   }
-  let path = u.pathname.replace(/\/+$/, '');
-  if (!path.endsWith(SUBSCRIBE_REPOS_PATH)) path += SUBSCRIBE_REPOS_PATH;
-  u.pathname = path;
+  let pathname = u.pathname.replace(/\/+$/, '');
+  if (!pathname.endsWith(path)) pathname += path;
+  u.pathname = pathname;
   u.search = '';
   u.hash = '';
   return u.toString();
@@ -274,6 +284,40 @@ export interface SubscribeResult {
   connections: number;
   duplicates: number;
   overflows: number;
+}
+
+/** The options of {@link subscribeStream}: those of {@link subscribe} but the endpoint, for any message type. */
+export type StreamOptions<F> = Omit<SubscribeOptions, 'url' | 'allowInsecure' | 'onFrame'> & {
+  /** Called for each message in order; return `false` to stop after it. */
+  onFrame: (frame: F) => Promise<boolean | void> | boolean | void;
+};
+
+/**
+ * What differs between the event streams that share this transport (reconnects with back-off,
+ * resuming from the last processed position, back-pressure, the cursor file): the firehose, label
+ * streams (same framing, other message types) and Jetstream (JSON, time-based cursor).
+ */
+export interface StreamProtocol<F> {
+  /** The endpoint, without a cursor; a cursor file is tied to it. */
+  url: string;
+  /** The URL of one connection: live (`null`) or resuming from `cursor`. */
+  connectUrl(cursor: number | null): string;
+  /** Decode one WebSocket message; never throws for bad input. */
+  inspect(data: Uint8Array | string, receivedAt: number): F;
+  /** The message's position (seq, time), when it has a valid one. */
+  positionOf(frame: F): number | null;
+  /** An error frame (`{error, message}`): the server ends the stream after it. */
+  errorOf(frame: F): { error: string; message: string | null } | null;
+  /** Why a message cannot be used (it is handed on, then the connection is re-opened), or null. */
+  invalidOf(frame: F): string | null;
+  /**
+   * The server resends the message at the cursor and several messages may share a position
+   * (Jetstream's microsecond times): only positions below the last processed one are dropped,
+   * equal ones are handed on for the consumer to recognise. Default: positions ≤ it are dropped.
+   */
+  inclusive?: boolean;
+  /** The error (runtime) when the first connection cannot be opened. */
+  unreachable: { code: string; hint: string };
 }
 
 type Ending =
@@ -450,13 +494,31 @@ function describeEnding(e: Ending, opened: boolean): string {
 }
 
 /**
- * Subscribe until the consumer returns `false` (`stopped`) or `signal` aborts (`aborted`).
- * Throws AtcliError 'FutureCursor' (runtime), 'FirehoseUnreachable' (runtime) when the first
- * connection cannot be opened, a cursor-file error (usage), or whatever `onFrame` throws — in
- * every case after saving the cursor.
+ * Subscribe to `com.atproto.sync.subscribeRepos` until the consumer returns `false` (`stopped`)
+ * or `signal` aborts (`aborted`). Throws AtcliError 'FutureCursor' (runtime), 'FirehoseUnreachable'
+ * (runtime) when the first connection cannot be opened, a cursor-file error (usage), or whatever
+ * `onFrame` throws — in every case after saving the cursor.
  */
 export async function subscribe(options: SubscribeOptions): Promise<SubscribeResult> {
   const url = subscribeReposUrl(options.url, { allowInsecure: options.allowInsecure === true });
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  return subscribeStream(options, {
+    url,
+    connectUrl: (cursor) => (cursor === null ? url : `${url}?cursor=${cursor}`),
+    inspect: (data, receivedAt) => inspectFrame(data, { maxFrameBytes, receivedAt }),
+    positionOf: (f) => f.seq,
+    errorOf: (f) => (f.kind === 'frame' && f.frame.kind === 'error' ? { error: f.frame.error, message: f.frame.message } : null),
+    invalidOf: (f) => (f.kind === 'invalid' ? f.error.message : null),
+    unreachable: {
+      code: 'FirehoseUnreachable',
+      hint: 'check --relay (a relay or PDS URL, e.g. wss://bsky.network), the network, and that the host serves com.atproto.sync.subscribeRepos',
+    },
+  });
+}
+
+/** The transport of {@link subscribe} for any event stream described by `protocol`. */
+export async function subscribeStream<F>(options: StreamOptions<F>, protocol: StreamProtocol<F>): Promise<SubscribeResult> {
+  const url = protocol.url;
   const signal = options.signal;
   const notice = options.onNotice ?? (() => {});
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
@@ -504,7 +566,7 @@ export async function subscribe(options: SubscribeOptions): Promise<SubscribeRes
       const cursor = lastSeq ?? startCursor;
       connections++;
       notice({ type: 'connecting', url, cursor, attempt: failures + 1 });
-      const conn = new Connection(cursor === null ? url : `${url}?cursor=${cursor}`, agent, limits, connectTimeoutMs, signal, () => {
+      const conn = new Connection(protocol.connectUrl(cursor), agent, limits, connectTimeoutMs, signal, () => {
         everOpened = true;
         notice({ type: 'connected', url, cursor });
       });
@@ -522,9 +584,10 @@ export async function subscribe(options: SubscribeOptions): Promise<SubscribeRes
               }
               return describeEnding(item, conn.opened);
             }
-            const inbound = inspectFrame(item.data, { maxFrameBytes, receivedAt: item.receivedAt });
-            if (inbound.kind === 'frame' && inbound.frame.kind === 'error') {
-              const { error, message } = inbound.frame;
+            const inbound = protocol.inspect(item.data, item.receivedAt);
+            const errorFrame = protocol.errorOf(inbound);
+            if (errorFrame !== null) {
+              const { error, message } = errorFrame;
               conn.close(`error frame ${error}`);
               if (error === 'FutureCursor') {
                 throw runtime('FutureCursor', `${url} says cursor ${cursor ?? '(none)'} is in the future${message ? `: ${message}` : ''}`, {
@@ -535,27 +598,29 @@ export async function subscribe(options: SubscribeOptions): Promise<SubscribeRes
               notice({ type: 'error-frame', error, message });
               return `error frame ${error}${message ? `: ${message}` : ''}`;
             }
+            const seq = protocol.positionOf(inbound);
             const threshold = lastSeq ?? startCursor;
-            if (inbound.seq !== null && threshold !== null && inbound.seq <= threshold) {
+            if (seq !== null && threshold !== null && (protocol.inclusive ? seq < threshold : seq <= threshold)) {
               duplicates++;
               // seq == cursor right after connecting is the spec's "≥ cursor"; anything else is a replay.
               // An invalid frame already dealt with (its seq was counted) is dropped the same way.
-              if (!(inbound.seq === threshold && !progress)) notice({ type: 'duplicate', seq: inbound.seq, lastSeq: threshold });
+              if (!(seq === threshold && !progress)) notice({ type: 'duplicate', seq, lastSeq: threshold });
               continue;
             }
             const verdict = await options.onFrame(inbound);
-            if (inbound.seq !== null) {
-              lastSeq = inbound.seq;
+            if (seq !== null) {
+              lastSeq = seq;
               progress = true;
-              saver?.tick(inbound.seq);
+              saver?.tick(seq);
             }
             if (verdict === false) {
               conn.close('done');
               return 'stopped';
             }
-            if (inbound.kind === 'invalid') {
+            const invalid = protocol.invalidOf(inbound);
+            if (invalid !== null) {
               conn.close('invalid frame');
-              return `invalid frame: ${inbound.error.message}`;
+              return `invalid frame: ${invalid}`;
             }
           }
         })();
@@ -567,8 +632,8 @@ export async function subscribe(options: SubscribeOptions): Promise<SubscribeRes
 
       failures = progress ? 0 : failures + 1;
       if (!everOpened && failures >= maxInitialAttempts) {
-        throw runtime('FirehoseUnreachable', `cannot open ${url} (${failures} attempts): ${reason}`, {
-          hint: 'check --relay (a relay or PDS URL, e.g. wss://bsky.network), the network, and that the host serves com.atproto.sync.subscribeRepos',
+        throw runtime(protocol.unreachable.code, `cannot open ${url} (${failures} attempts): ${reason}`, {
+          hint: protocol.unreachable.hint,
           details: { url },
         });
       }

@@ -16,6 +16,10 @@ export interface ParsedDidDocument {
   pds?: string;
   /** First valid atproto signing key. */
   signingKey?: PublicKey;
+  /** The key that signs labels (`#atproto_label`), when the document has a usable one. */
+  labelKey?: PublicKey;
+  /** Labeler service URL (`#atproto_labeler`, type AtprotoLabeler): scheme://host[:port]. */
+  labeler?: string;
   warnings: string[];
 }
 
@@ -64,32 +68,36 @@ function claimedHandleOf(aka: unknown[], warnings: string[]): string | undefined
   return undefined;
 }
 
-function signingKeyOf(did: string, vms: unknown[], warnings: string[]): PublicKey | undefined {
-  const ids = new Set(['#atproto', `${did}#atproto`]);
+/**
+ * The first usable verification method with id `#<fragment>` (relative or with this DID). With
+ * `required`, its absence is a warning too.
+ */
+function verificationKeyOf(did: string, vms: unknown[], fragment: string, warnings: string[], required: boolean): PublicKey | undefined {
+  const ids = new Set([`#${fragment}`, `${did}#${fragment}`]);
   for (const [i, vm] of vms.entries()) {
     if (!isRecord(vm)) continue;
     const id = vm['id'];
     if (typeof id !== 'string') continue;
     if (!ids.has(id)) {
-      if (id.endsWith('#atproto')) warnings.push(`verificationMethod[${i}] id ${quote(id)} names another DID; skipped`);
+      if (id.endsWith(`#${fragment}`)) warnings.push(`verificationMethod[${i}] id ${quote(id)} names another DID; skipped`);
       continue;
     }
     if (vm['controller'] !== did) {
-      warnings.push(`verificationMethod[${i}] (#atproto) has controller ${quote(String(vm['controller']))}, not ${did}; skipped`);
+      warnings.push(`verificationMethod[${i}] (#${fragment}) has controller ${quote(String(vm['controller']))}, not ${did}; skipped`);
       continue;
     }
     const type = vm['type'];
     if (type !== 'Multikey' && !(typeof type === 'string' && LEGACY_VM_TYPES.has(type))) {
-      warnings.push(`verificationMethod[${i}] (#atproto) has unsupported type ${quote(String(type))}; skipped`);
+      warnings.push(`verificationMethod[${i}] (#${fragment}) has unsupported type ${quote(String(type))}; skipped`);
       continue;
     }
     try {
       return publicKeyFromVerificationMethod(vm);
     } catch (err) {
-      warnings.push(`verificationMethod[${i}] (#atproto) is unusable: ${errorMessage(err)}; skipped`);
+      warnings.push(`verificationMethod[${i}] (#${fragment}) is unusable: ${errorMessage(err)}; skipped`);
     }
   }
-  warnings.push('DID document has no usable #atproto signing key');
+  if (required) warnings.push(`DID document has no usable #${fragment} ${fragment === 'atproto' ? 'signing' : 'label signing'} key`);
   return undefined;
 }
 
@@ -141,23 +149,33 @@ export function checkPdsEndpoint(endpoint: unknown, opts: ParseDidDocumentOption
   return { url: `${scheme}://${host}${port === undefined ? '' : `:${port}`}` };
 }
 
-function pdsOf(did: string, services: unknown[], warnings: string[], opts: ParseDidDocumentOptions): string | undefined {
-  const ids = new Set(['#atproto_pds', `${did}#atproto_pds`]);
+/**
+ * The first service with id `#<fragment>` and the given type: its checked endpoint, or `null` when
+ * that entry's endpoint is unusable (`what` names the service in the warning); undefined when absent.
+ */
+function serviceEndpointOf(
+  did: string,
+  services: unknown[],
+  service: { fragment: string; type: string; what: string },
+  warnings: string[],
+  opts: ParseDidDocumentOptions,
+): string | null | undefined {
+  const { fragment, type, what } = service;
+  const ids = new Set([`#${fragment}`, `${did}#${fragment}`]);
   for (const [i, svc] of services.entries()) {
     if (!isRecord(svc)) continue;
     const id = svc['id'];
     if (typeof id !== 'string' || !ids.has(id)) continue;
-    if (svc['type'] !== 'AtprotoPersonalDataServer') {
-      warnings.push(`service[${i}] (#atproto_pds) has type ${quote(String(svc['type']))}, not AtprotoPersonalDataServer; skipped`);
+    if (svc['type'] !== type) {
+      warnings.push(`service[${i}] (#${fragment}) has type ${quote(String(svc['type']))}, not ${type}; skipped`);
       continue;
     }
-    // The first entry matching id and type is the PDS; a bad endpoint there means no PDS.
+    // The first entry matching id and type is the service; a bad endpoint there means none.
     const checked = checkPdsEndpoint(svc['serviceEndpoint'], opts);
     if ('url' in checked) return checked.url;
-    warnings.push(`service[${i}] (#atproto_pds): ${checked.reason}; no PDS`);
-    return undefined;
+    warnings.push(`service[${i}] (#${fragment}): ${checked.reason}; no ${what}`);
+    return null;
   }
-  warnings.push('DID document names no atproto PDS (#atproto_pds service)');
   return undefined;
 }
 
@@ -171,9 +189,17 @@ export function parseDidDocument(did: string, doc: unknown, opts: ParseDidDocume
   const out: ParsedDidDocument = { warnings };
   const claimedHandle = claimedHandleOf(listOf(doc, 'alsoKnownAs', warnings), warnings);
   if (claimedHandle !== undefined) out.claimedHandle = claimedHandle;
-  const signingKey = signingKeyOf(did, listOf(doc, 'verificationMethod', warnings), warnings);
+  const vms = listOf(doc, 'verificationMethod', warnings);
+  const signingKey = verificationKeyOf(did, vms, 'atproto', warnings, true);
   if (signingKey !== undefined) out.signingKey = signingKey;
-  const pds = pdsOf(did, listOf(doc, 'service', warnings), warnings, opts);
-  if (pds !== undefined) out.pds = pds;
+  const services = listOf(doc, 'service', warnings);
+  const pds = serviceEndpointOf(did, services, { fragment: 'atproto_pds', type: 'AtprotoPersonalDataServer', what: 'PDS' }, warnings, opts);
+  if (pds === undefined) warnings.push('DID document names no atproto PDS (#atproto_pds service)');
+  else if (pds !== null) out.pds = pds;
+  // Most accounts are not labelers: only a malformed labeler entry is worth a warning.
+  const labelKey = verificationKeyOf(did, vms, 'atproto_label', warnings, false);
+  if (labelKey !== undefined) out.labelKey = labelKey;
+  const labeler = serviceEndpointOf(did, services, { fragment: 'atproto_labeler', type: 'AtprotoLabeler', what: 'labeler' }, warnings, opts);
+  if (typeof labeler === 'string') out.labeler = labeler;
   return out;
 }

@@ -183,6 +183,40 @@ async function viaXrpc(config: IdentityConfig, service: string, handle: string):
   return { ok: true, did, detail: `${service} ${nsid} = ${did}` };
 }
 
+// ---- each method on its own (diagnostics) ----------------------------------------------------
+
+export interface HandleMethodLookup {
+  method: 'dns' | 'https';
+  /**
+   * found: the method names one DID; none: it definitively has no answer (no record, 404, not a
+   * DID); conflict: DNS names several DIDs; error: it failed in a way that may pass on retry.
+   */
+  status: 'found' | 'none' | 'conflict' | 'error';
+  did?: string;
+  /** every DID when DNS names more than one */
+  dids?: string[];
+  detail: string;
+}
+
+function lookupOf(method: 'dns' | 'https', o: Outcome): HandleMethodLookup {
+  if (o.ok) return { method, status: 'found', did: o.did, detail: o.detail };
+  if (o.ambiguous !== undefined) return { method, status: 'conflict', dids: o.ambiguous, detail: o.detail };
+  return { method, status: o.transient ? 'error' : 'none', detail: o.detail };
+}
+
+/**
+ * DNS TXT and HTTPS well-known asked separately, uncached, with no preference between them: what
+ * each method says about `handle` (for checks that must tell the two apart, such as a handle
+ * change or a diagnosis). Throws only for a handle that must not be resolved at all.
+ */
+export async function lookupHandleMethods(config: IdentityConfig, input: string): Promise<{ handle: string; dns: HandleMethodLookup; https: HandleMethodLookup }> {
+  const handle = checkHandleForResolution(input, { dev: config.dev === true });
+  if (config.dnsServers !== undefined && config.dnsServers.length > 0) checkDnsServers(config.dnsServers);
+  const [dns, https] = await Promise.all([viaDns(config, handle), viaHttps(config, handle)]);
+  checkInterrupted(config);
+  return { handle, dns: lookupOf('dns', dns), https: lookupOf('https', https) };
+}
+
 // ---- orchestration (H6) ----------------------------------------------------------------------
 
 function attempt(method: HandleMethod, o: Outcome): HandleAttempt {

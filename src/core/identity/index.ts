@@ -14,6 +14,8 @@ export type {
 export { MemoryIdentityCache, DEFAULT_CACHE_TTL_MS, type MemoryIdentityCacheOptions } from './cache.js';
 export {
   resolveHandle,
+  lookupHandleMethods,
+  type HandleMethodLookup,
   checkHandleForResolution,
   wellKnownUrl,
   WELL_KNOWN_MAX_BYTES,
@@ -30,3 +32,4 @@ export {
   type ParseDidDocumentOptions,
 } from './document.js';
 export { resolveIdentity, parseIdentifierInput, INVALID_HANDLE, type ResolveIdentityOptions } from './resolve.js';
+export { resolveServiceEndpoint, type ResolvedService } from './service.js';

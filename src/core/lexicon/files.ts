@@ -3,8 +3,9 @@
  * a catalog, linting a project, and writing new files.
  */
 import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { isUtf8 } from 'node:buffer';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { invalid, isAtcliError, notFound, runtime, usage } from '../errors.js';
+import { invalid, isAtcliError, runtime, usage } from '../errors.js';
 import { LexiconCatalog } from './catalog.js';
 import { locate, type JsonPosition } from './json.js';
 import { lintLexicon, makeFinding, ruleFilter, type RuleSelection } from './lint.js';
@@ -15,7 +16,35 @@ import type { LexFinding, LexiconDocument } from './types.js';
 /** Largest Lexicon or record file read (the biggest published schemas are ~100 KB). */
 export const MAX_LEXICON_FILE_BYTES = 4 * 1024 * 1024;
 
-/** Reads a UTF-8 file of at most `maxBytes`; notFound 'FileNotFound', runtime 'ReadFailed'. */
+/**
+ * Where the first byte that is not UTF-8 sits (JSON text must be UTF-8, RFC 8259 §8.1), as a
+ * byte offset and a 1-based line and column (in bytes), or undefined when `buf` is UTF-8.
+ */
+function invalidUtf8At(buf: Buffer): { offset: number; line: number; column: number } | undefined {
+  if (isUtf8(buf)) return undefined;
+  const text = buf.toString('utf8');
+  let offset = 0;
+  let from = 0;
+  for (;;) {
+    const i = text.indexOf('\uFFFD', from);
+    if (i < 0) return undefined;
+    offset += Buffer.byteLength(text.slice(from, i), 'utf8');
+    // A replacement character that was in the file as written is data; look further.
+    if (!(buf[offset] === 0xef && buf[offset + 1] === 0xbf && buf[offset + 2] === 0xbd)) break;
+    offset += 3;
+    from = i + 1;
+  }
+  const lineStart = buf.lastIndexOf(0x0a, offset - 1) + 1;
+  let line = 1;
+  for (let p = buf.indexOf(0x0a); p >= 0 && p < offset; p = buf.indexOf(0x0a, p + 1)) line++;
+  return { offset, line, column: offset - lineStart + 1 };
+}
+
+/**
+ * Reads a UTF-8 file of at most `maxBytes`. A missing file is usage 'FileNotFound' (the input
+ * named is wrong), a file that is not UTF-8 invalid 'InvalidUtf8' (details: offset, line,
+ * column), anything else runtime 'ReadFailed'.
+ */
 export async function readTextFile(path: string, maxBytes = MAX_LEXICON_FILE_BYTES): Promise<string> {
   let handle;
   try {
@@ -25,11 +54,17 @@ export async function readTextFile(path: string, maxBytes = MAX_LEXICON_FILE_BYT
     if (info.size > maxBytes) throw usage('FileTooLarge', `"${path}" is ${info.size} bytes, more than the ${maxBytes} accepted`);
     const buf = await handle.readFile();
     if (buf.length > maxBytes) throw usage('FileTooLarge', `"${path}" is more than ${maxBytes} bytes`);
+    const bad = invalidUtf8At(buf);
+    if (bad !== undefined) {
+      throw invalid('InvalidUtf8', `"${path}" is not UTF-8 text: invalid byte 0x${(buf[bad.offset] ?? 0).toString(16).padStart(2, '0')} at line ${bad.line}, column ${bad.column}`, {
+        details: { file: path, ...bad },
+      });
+    }
     return buf.toString('utf8');
   } catch (err) {
     if (isAtcliError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw notFound('FileNotFound', `no such file "${path}"`);
+    if (code === 'ENOENT') throw usage('FileNotFound', `no such file "${path}"`);
     if (code === 'EISDIR') throw usage('IsADirectory', `"${path}" is a directory, not a file`);
     throw runtime('ReadFailed', `could not read "${path}": ${(err as Error).message}`, { cause: err });
   } finally {
@@ -39,7 +74,7 @@ export async function readTextFile(path: string, maxBytes = MAX_LEXICON_FILE_BYT
 
 /**
  * Expands files and folders into a sorted list of `*.json` files (folders recursively, skipping
- * hidden folders and node_modules). A path that does not exist is notFound 'PathNotFound'.
+ * hidden folders and node_modules). A path that does not exist is usage 'FileNotFound'.
  */
 export async function findLexiconFiles(paths: readonly string[]): Promise<string[]> {
   const out = new Set<string>();
@@ -58,7 +93,7 @@ export async function findLexiconFiles(paths: readonly string[]): Promise<string
     try {
       info = await stat(path);
     } catch {
-      throw notFound('PathNotFound', `no such file or folder "${path}"`);
+      throw usage('FileNotFound', `no such file or folder "${path}"`);
     }
     if (info.isDirectory()) await walk(path);
     else out.add(path);
@@ -85,7 +120,16 @@ export interface JsonSyntaxProblem {
  * column) rather than thrown, so a project lint can report every file.
  */
 export async function readLexiconFile(file: string): Promise<LexiconFile | { file: string; syntax: JsonSyntaxProblem }> {
-  const text = await readTextFile(file);
+  let text: string;
+  try {
+    text = await readTextFile(file);
+  } catch (err) {
+    if (isAtcliError(err) && err.code === 'InvalidUtf8') {
+      const message = `not UTF-8 text (JSON must be UTF-8): invalid byte at offset ${Number(err.details?.offset)}`;
+      return { file, syntax: { file, message, line: Number(err.details?.line ?? 1), column: Number(err.details?.column ?? 1) } };
+    }
+    throw err;
+  }
   try {
     const parsed = parseLexiconText(text, { source: file });
     const { json: _json, ...rest } = parsed;
@@ -155,7 +199,12 @@ export interface LintFilesOptions extends RuleSelection {
    * ship with atcli); linted files take precedence.
    */
   catalog?: LexiconCatalog;
-  /** Base folder for `file-path-mismatch` (default: each given folder; files given alone are checked by suffix). */
+  /**
+   * The project's Lexicon folders, for `file-path-mismatch`: a file inside one must sit at
+   * `<root>/a/b/c.json`. Files outside them (and every file when there are none) are where they
+   * belong when their path ends in `a/b/c.json`, whatever folder was named to lint: the Lexicon
+   * root is found by walking up from the file, not assumed to be the argument.
+   */
   roots?: readonly string[];
 }
 
@@ -166,10 +215,7 @@ export interface LintFilesOptions extends RuleSelection {
 export async function lintLexiconFiles(paths: readonly string[], options: LintFilesOptions = {}): Promise<LintReport> {
   const enabled = ruleFilter(options);
   const files = await findLexiconFiles(paths);
-  const dirs: string[] = options.roots?.map((r) => resolve(r)) ?? [];
-  if (options.roots === undefined) {
-    for (const p of paths) if ((await stat(p)).isDirectory()) dirs.push(resolve(p)); // existence checked above
-  }
+  const roots: string[] = options.roots?.map((r) => resolve(r)) ?? [];
   const read = await Promise.all(files.map((f) => readLexiconFile(f)));
   const catalog = new LexiconCatalog();
   for (const doc of options.catalog?.documents() ?? []) catalog.add(doc, { replace: true });
@@ -213,9 +259,8 @@ export async function lintLexiconFiles(paths: readonly string[], options: LintFi
       if (enabled('file-path-mismatch')) {
         const expected = lexiconRelativePath(id);
         const abs = resolve(r.file);
-        const root = dirs.find((d) => abs.startsWith(d + sep));
-        const actual = root !== undefined ? relative(root, abs).split(sep).join('/') : abs.split(sep).join('/');
-        const ok = root !== undefined ? actual === expected || actual.endsWith(`/${expected}`) : actual.endsWith(`/${expected}`);
+        const root = roots.find((d) => abs.startsWith(d + sep));
+        const ok = root !== undefined ? relative(root, abs).split(sep).join('/') === expected : abs.split(sep).join('/').endsWith(`/${expected}`);
         if (!ok) findings.push({ ...makeFinding('file-path-mismatch', 'id', `${id} should be in a file named ${expected}`), ...base, ...at(r.positions, 'id') });
       }
     }

@@ -48,7 +48,7 @@ export async function readLocalSchemas(paths: readonly string[]): Promise<LocalS
     try {
       parsed = parseLexiconText(await readTextFile(file), { source: file });
     } catch (err) {
-      if (isAtcliError(err) && err.code === 'InvalidJson') {
+      if (isAtcliError(err) && (err.code === 'InvalidJson' || err.code === 'InvalidUtf8')) {
         skipped.push({ file, reason: err.message });
         continue;
       }

@@ -39,5 +39,19 @@ export { pullLexicons } from './pull.js';
 export type { LocalDrift, PullFileStatus, PullOptions, PullResult, PulledLexicon } from './pull.js';
 export { applyPublish, parseSavedPlan, planPublish } from './publish.js';
 export type { ApplyPublishOptions, DnsCheck, PlanPublishOptions, PublishAction, PublishItem, PublishPlan, PublishProgress, PublishResult, PublishedItem, SavedPlan } from './publish.js';
-export { checkLexiconDns, lexiconStatus } from './status.js';
-export type { DnsRow, DnsStatus, StatusRow, SyncStatus } from './status.js';
+export { checkLexiconDns, lexiconStatus, summarizeStatus } from './status.js';
+export type { DnsRow, DnsStatus, StatusRow, StatusSummary, SyncStatus } from './status.js';
+export { SchemaFinder } from './schemas.js';
+export type { SchemaFinderOptions, SchemaLookup, SchemaOrigin } from './schemas.js';
+export { validateAccountRepository, validateRecordAtUri, validateRepository } from './remote.js';
+export type {
+  AccountRepoOptions,
+  CollectionReport,
+  RecordCheckOptions,
+  RecordCheckResult,
+  RecordCounts,
+  RecordProblem,
+  RecordStatus,
+  RepoValidationOptions,
+  RepoValidationReport,
+} from './remote.js';

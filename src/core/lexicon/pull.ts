@@ -68,7 +68,9 @@ async function localState(file: string): Promise<{ text: string; cid: string | n
   try {
     text = await readTextFile(file);
   } catch (err) {
-    if (isAtcliError(err) && err.kind === 'notFound') return undefined;
+    if (isAtcliError(err) && err.code === 'FileNotFound') return undefined;
+    // Not UTF-8: certainly not the published schema, so it differs.
+    if (isAtcliError(err) && err.code === 'InvalidUtf8') return { text: '', cid: null };
     throw err;
   }
   try {

@@ -87,6 +87,27 @@ export async function lexiconStatus(resolver: LexiconResolver, schemas: readonly
   return rows.sort(byNsid);
 }
 
+/** What a status run amounts to: counts per status, and whether any schema could not be compared. */
+export interface StatusSummary {
+  total: number;
+  counts: Record<SyncStatus, number>;
+  /**
+   * `complete`: every schema was compared with what its authority publishes (or proven
+   * unpublished); `unresolved`: at least one could not be (no `_lexicon` record, an unresolvable
+   * DID or PDS, a proof that fails), so the comparison is unfinished.
+   */
+  verdict: 'complete' | 'unresolved';
+  /** The schemas that could not be compared, with why (every one: there is one per local file). */
+  unresolved: Array<{ nsid: string; detail: string | null }>;
+}
+
+export function summarizeStatus(rows: readonly StatusRow[]): StatusSummary {
+  const counts: Record<SyncStatus, number> = { 'in-sync': 0, differs: 0, 'local-only': 0, 'remote-only': 0, unresolved: 0 };
+  for (const r of rows) counts[r.status]++;
+  const unresolved = rows.filter((r) => r.status === 'unresolved').map((r) => ({ nsid: r.nsid, detail: r.detail }));
+  return { total: rows.length, counts, verdict: unresolved.length > 0 ? 'unresolved' : 'complete', unresolved };
+}
+
 export type DnsStatus = 'ok' | 'missing' | 'mismatch' | 'ambiguous' | 'error';
 
 export interface DnsRow {

@@ -248,6 +248,11 @@ export interface LexFinding {
 export interface ValidationError {
   path: string;
   message: string;
+  /**
+   * Set when the value could not be checked because the schema it needs (this reference) is not
+   * in the catalog: a gap in what is known, not a fault of the data.
+   */
+  missingSchema?: string;
 }
 
 export function isPrimaryType(type: string): type is LexPrimaryType {

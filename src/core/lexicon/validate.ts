@@ -4,7 +4,7 @@
  * every problem is returned with the data path where it is (`embed.images[0].alt`).
  */
 import { isAtcliError, invalid, notFound } from '../errors.js';
-import { Cid, jsonToCbor } from '../codec/index.js';
+import { CODEC_RAW, Cid, jsonToCbor, parseCid } from '../codec/index.js';
 import {
   checkAtIdentifier,
   checkAtUri,
@@ -19,8 +19,8 @@ import {
   checkUri,
 } from '../syntax/index.js';
 import type { LexiconCatalog } from './catalog.js';
-import { joinPath } from './json.js';
-import { expandRef, splitRef } from './refs.js';
+import { joinPath, type PathSegment } from './json.js';
+import { checkRef, expandRef } from './refs.js';
 import type {
   LexArray,
   LexBlob,
@@ -44,10 +44,32 @@ export interface ValidateOptions {
   strictOpenUnions?: boolean;
 }
 
+/**
+ * Maximum nesting of maps and arrays in a record, the record itself being level 1. The specs set
+ * no number; this is the limit the reference PDS applies to records it accepts and the one the
+ * Go implementation recommends (docs/lexicon-validation.md, "Nesting depth").
+ */
+export const MAX_RECORD_DEPTH = 32;
+
+/**
+ * The `cid` string format: the syntax rule (CIDv1 only, multibase characters) and then a full
+ * decode, so that a truncated or mistyped CID fails (spec: data-model "Link and CID Formats").
+ */
+export function checkCidFormat(s: string): string | null {
+  const reason = checkCidString(s);
+  if (reason !== null) return reason;
+  try {
+    parseCid(s);
+  } catch (err) {
+    return isAtcliError(err) ? err.message : String(err);
+  }
+  return null;
+}
+
 const FORMAT_CHECKS: Record<LexStringFormat, (s: string) => string | null> = {
   'at-identifier': checkAtIdentifier,
   'at-uri': checkAtUri,
-  cid: checkCidString,
+  cid: checkCidFormat,
   datetime: checkDatetime,
   did: checkDid,
   handle: checkHandle,
@@ -66,13 +88,18 @@ export function checkStringFormat(format: LexStringFormat, value: string): strin
 
 let segmenter: Intl.Segmenter | undefined;
 
-/** Number of Unicode extended grapheme clusters in `s`. */
-export function graphemeLength(s: string): number {
+/**
+ * Number of Unicode extended grapheme clusters in `s`, counting at most up to `limit` (the
+ * result is then `limit`): enough to compare with a bound without segmenting a huge string.
+ */
+export function graphemeLength(s: string, limit = Infinity): number {
   // Every grapheme is at least one code unit and pure ASCII without CR has one per character.
-  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
+  if (/^[\x20-\x7e]*$/.test(s)) return Math.min(s.length, limit);
   segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   let n = 0;
-  for (const _ of segmenter.segment(s)) n++;
+  for (const _ of segmenter.segment(s)) {
+    if (++n >= limit) break;
+  }
   return n;
 }
 
@@ -119,18 +146,27 @@ interface BlobInfo {
   legacy: boolean;
 }
 
+/**
+ * A blob object as the data model defines it (spec: data-model "blob Type"): exactly `$type`,
+ * `ref` (a link to raw data: multicodec `raw`), a non-empty `mimeType` and a positive integer
+ * `size`. Legacy `{cid, mimeType}` objects are read when allowed. Returns why it is not one.
+ */
 function blobInfo(v: unknown, allowLegacy: boolean): BlobInfo | string {
   if (!isMap(v)) return `expected a blob, got ${kindOf(v)}`;
   if (v.$type === 'blob') {
+    for (const k of Object.keys(v)) {
+      if (k !== '$type' && k !== 'ref' && k !== 'mimeType' && k !== 'size') return `unexpected key "${k}" in blob`;
+    }
     if (!(v.ref instanceof Cid)) return 'blob "ref" must be a CID link';
+    if (v.ref.codec !== CODEC_RAW) return `blob "ref" must link to raw data (multicodec raw 0x55), not codec 0x${v.ref.codec.toString(16)}`;
     if (typeof v.mimeType !== 'string' || v.mimeType === '') return 'blob "mimeType" must be a non-empty string';
-    if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0) return 'blob "size" must be a non-negative integer';
+    if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 1) return 'blob "size" must be a positive integer';
     return { mimeType: v.mimeType, size: v.size, legacy: false };
   }
   const keys = Object.keys(v);
   if (v.$type === undefined && keys.length === 2 && typeof v.cid === 'string' && typeof v.mimeType === 'string') {
     if (!allowLegacy) return 'legacy blob objects ({cid, mimeType}) are not allowed';
-    const reason = checkCidString(v.cid);
+    const reason = checkCidFormat(v.cid);
     if (reason !== null) return `legacy blob "cid" is not a CID: ${reason}`;
     if (v.mimeType === '') return 'blob "mimeType" must be a non-empty string';
     return { mimeType: v.mimeType, size: undefined, legacy: true };
@@ -140,14 +176,71 @@ function blobInfo(v: unknown, allowLegacy: boolean): BlobInfo | string {
 
 class Validator {
   readonly errors: ValidationError[] = [];
+  /** path + message of each error, so a problem found by two checks is reported once. */
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly catalog: LexiconCatalog,
     private readonly options: ValidateOptions,
   ) {}
 
-  fail(path: string, message: string): void {
-    this.errors.push({ path, message });
+  fail(path: string, message: string, missingSchema?: string): void {
+    const key = `${path}\u0000${message}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.errors.push(missingSchema === undefined ? { path, message } : { path, message, missingSchema });
+  }
+
+  missing(path: string, ref: string): void {
+    this.fail(path, `cannot check: schema ${ref} is not in the catalog`, ref);
+  }
+
+  /**
+   * The data-model rules that hold wherever a value sits, described by the schema or not (spec:
+   * lexicon "Validation Options": no malformed blob at any depth): nesting depth, blob objects,
+   * `$type` values. Returns false when the data is nested too deep to be checked further.
+   */
+  dataModel(root: unknown): boolean {
+    const trail: PathSegment[] = [];
+    const here = (): string => trail.reduce<string>((p, s) => joinPath(p, s), '');
+    const walk = (v: unknown, depth: number): boolean => {
+      const isArray = Array.isArray(v);
+      if (!isArray && !isMap(v)) return true;
+      if (depth >= MAX_RECORD_DEPTH) {
+        this.fail(here(), `nested deeper than ${MAX_RECORD_DEPTH} levels of maps and arrays`);
+        return false;
+      }
+      if (isArray) {
+        for (let i = 0; i < v.length; i++) {
+          trail.push(i);
+          const ok = walk(v[i], depth + 1);
+          trail.pop();
+          if (!ok) return false;
+        }
+        return true;
+      }
+      const map = v as Map_;
+      if (hasOwn(map, '$type')) {
+        const t = map.$type;
+        if (typeof t !== 'string' || t === '') {
+          trail.push('$type');
+          this.fail(here(), '"$type" must be a non-empty string');
+          trail.pop();
+        } else if (t === 'blob') {
+          const info = blobInfo(map, false);
+          if (typeof info === 'string') this.fail(here(), info);
+          return true;
+        }
+      }
+      for (const k of Object.keys(map)) {
+        trail.push(k);
+        const ok = walk(map[k], depth + 1);
+        trail.pop();
+        if (!ok) return false;
+      }
+      return true;
+    };
+    return walk(root, 0);
   }
 
   /** Validates `v` against schema node `def` declared in document `base`. */
@@ -204,22 +297,27 @@ class Validator {
     if (typeof v !== 'string') return this.fail(path, `expected a string, got ${kindOf(v)}`);
     if (def.const !== undefined && v !== def.const) this.fail(path, `must be ${JSON.stringify(def.const)}`);
     if (def.enum !== undefined && !def.enum.includes(v)) this.fail(path, `${JSON.stringify(v)} is not one of ${def.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+    // Byte limits first: a string that is already too long is never segmented into graphemes.
+    let tooLong = false;
     if (def.minLength !== undefined || def.maxLength !== undefined) {
       // UTF-8 length is between the UTF-16 length and three times it: skip the count when decided.
-      const cheap = v.length * 3 <= (def.maxLength ?? Infinity) && v.length >= (def.minLength ?? 0);
-      if (!cheap) {
+      const decided = v.length * 3 <= (def.maxLength ?? Infinity) && v.length >= (def.minLength ?? 0);
+      if (!decided) {
         const len = utf8Length(v);
         if (def.minLength !== undefined && len < def.minLength) this.fail(path, `must be at least ${def.minLength} UTF-8 bytes long, got ${len}`);
-        if (def.maxLength !== undefined && len > def.maxLength) this.fail(path, `must be at most ${def.maxLength} UTF-8 bytes long, got ${len}`);
+        if (def.maxLength !== undefined && len > def.maxLength) {
+          this.fail(path, `must be at most ${def.maxLength} UTF-8 bytes long, got ${len}`);
+          tooLong = true;
+        }
       }
     }
-    if (def.minGraphemes !== undefined || def.maxGraphemes !== undefined) {
-      const cheap = v.length <= (def.maxGraphemes ?? Infinity) && def.minGraphemes === undefined;
-      if (!cheap) {
-        const len = graphemeLength(v);
-        if (def.minGraphemes !== undefined && len < def.minGraphemes) this.fail(path, `must be at least ${def.minGraphemes} graphemes long, got ${len}`);
-        if (def.maxGraphemes !== undefined && len > def.maxGraphemes) this.fail(path, `must be at most ${def.maxGraphemes} graphemes long, got ${len}`);
-      }
+    const { minGraphemes: min, maxGraphemes: max } = def;
+    // A grapheme is at least one UTF-16 code unit, so a string no longer than the maximum passes it.
+    if (!tooLong && (min !== undefined || (max !== undefined && v.length > max))) {
+      // Counting stops one past the bound that decides, so it is linear in the bound, not the string.
+      const count = graphemeLength(v, max !== undefined ? max + 1 : (min as number));
+      if (min !== undefined && count < min) this.fail(path, `must be at least ${min} graphemes long, got ${count}`);
+      if (max !== undefined && count > max) this.fail(path, `must be at most ${max} graphemes long, got more`);
     }
     if (def.format !== undefined) {
       const reason = checkStringFormat(def.format, v);
@@ -271,7 +369,7 @@ class Validator {
 
   ref(ref: string, v: unknown, path: string, base: string): void {
     const target = this.catalog.resolve(ref, base);
-    if (target === undefined) return this.fail(path, `cannot check: schema ${expandRef(ref, base)} is not in the catalog`);
+    if (target === undefined) return this.missing(path, expandRef(ref, base));
     this.value(target.def, v, path, target.nsid);
   }
 
@@ -284,7 +382,7 @@ class Validator {
     const refs = def.refs.map((r) => expandRef(r, base));
     if (refs.includes(t)) {
       const target = this.catalog.resolve(t);
-      if (target === undefined) return this.fail(path, `cannot check: schema ${t} is not in the catalog`);
+      if (target === undefined) return this.missing(path, t);
       return this.variant(target.def, v, path, target.nsid, t);
     }
     if (def.closed === true) {
@@ -294,7 +392,7 @@ class Validator {
     if (reason !== null) return this.fail(joinPath(path, '$type'), reason);
     const target = this.catalog.resolve(t);
     if (target === undefined) {
-      if (this.options.strictOpenUnions === true) this.fail(path, `cannot check: schema ${t} is not in the catalog`);
+      if (this.options.strictOpenUnions === true) this.missing(path, t);
       return;
     }
     this.variant(target.def, v, path, target.nsid, t);
@@ -308,12 +406,11 @@ class Validator {
   }
 }
 
+/** A union member's `$type`: an NSID, optionally with one `#name` fragment (spec: lexicon "ref"). */
 function checkUnionType(t: string): string | null {
-  const { nsid, name } = splitRef(t);
-  const reason = checkNsid(nsid);
-  if (reason !== null) return `"$type" ${JSON.stringify(t)} is not an NSID reference: ${reason}`;
-  if (name === '') return `"$type" ${JSON.stringify(t)} has an empty fragment`;
-  return null;
+  if (t.startsWith('#')) return `"$type" ${JSON.stringify(t)} must name its Lexicon (an NSID before the "#")`;
+  const reason = checkRef(t);
+  return reason === null ? null : `"$type" ${JSON.stringify(t)} is not an NSID reference: ${reason}`;
 }
 
 /**
@@ -325,7 +422,7 @@ export function validateRecordData(catalog: LexiconCatalog, nsid: string, data: 
   const doc = catalog.get(nsid);
   if (doc === undefined) {
     throw notFound('LexiconNotFound', `no Lexicon schema for ${nsid}`, {
-      hint: 'put the schema under --lexicons <dir> (atcli lex pull can fetch published ones)',
+      hint: 'load the schema from a Lexicon folder, or fetch it from its publisher by Lexicon resolution',
     });
   }
   const main = doc.defs.main;
@@ -337,6 +434,7 @@ export function validateRecordData(catalog: LexiconCatalog, nsid: string, data: 
     v.fail('', `a record must be an object, got ${kindOf(data)}`);
     return v.errors;
   }
+  if (!v.dataModel(data)) return v.errors;
   if (data.$type === undefined) v.fail('$type', `a record must have "$type": "${nsid}"`);
   else if (data.$type !== nsid) v.fail('$type', `"$type" is ${JSON.stringify(data.$type)}, expected "${nsid}"`);
   v.object(main.record, data, '', nsid);
@@ -374,6 +472,6 @@ export function validateData(catalog: LexiconCatalog, ref: string, data: unknown
   const target = catalog.resolve(ref);
   if (target === undefined) throw notFound('LexiconNotFound', `no Lexicon definition ${ref} in the catalog`);
   const v = new Validator(catalog, options);
-  v.value(target.def, data, '', target.nsid);
+  if (v.dataModel(data)) v.value(target.def, data, '', target.nsid);
   return v.errors;
 }

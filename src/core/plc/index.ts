@@ -101,3 +101,5 @@ export {
   type PlcGenesisInput,
   type PlcUpdateEdits,
 } from './update.js';
+export { verifyPlcIdentity, type PlcIdentityCheck } from './check.js';
+export { operationFileDid, operationFileText, parseOperationFile, type OperationFile } from './operation-file.js';

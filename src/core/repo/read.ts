@@ -1,25 +1,73 @@
 /**
- * Read-only views of a repository CAR built on the streaming verifier: record listings, diffs
- * between two snapshots, the tree's shape, and unpacking records to files.
+ * Read-only views of a repository CAR built on the streaming verifier: a summary, record
+ * listings, diffs between two snapshots, the tree's shape, and unpacking records to files.
+ *
+ * None of them checks the commit signature, but each checks the structure (every block's hash,
+ * the commit, the tree) and throws invalid 'InvalidRepo' when it is broken: corrupted data is
+ * never summarised, listed or unpacked as if it were fine.
  */
 import { join } from 'node:path';
 import { cborToJson, stringifyJson } from '../codec/json.js';
 import { decodeCbor } from '../codec/cbor.js';
 import type { Cid } from '../codec/cid.js';
 import { readCar } from '../codec/car.js';
-import { invalid } from '../errors.js';
+import { invalid, runtime } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { verifyRepoCar, type RepoEntry, type RepoVerifyOptions, type RepoVerifyReport } from './verify.js';
 
-/** Throws invalid 'InvalidRepo' unless every structural check passed. */
+/**
+ * Throws invalid 'InvalidRepo' when a check failed, and runtime 'RepoUnreadable' when the CAR
+ * could not be read to the end (a broken download), so a listing is never silently partial.
+ */
 export function assertStructure(report: RepoVerifyReport, what: string): void {
-  const failed = report.checks.filter((c) => !c.ok && c.level !== 'warning');
+  const failed = report.checks.filter((c) => c.status === 'failed');
   if (failed.length > 0) {
-    throw invalid('InvalidRepo', `${what} is not a valid repository: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, {
-      hint: 'run "atcli repo verify" on it for the full report',
-      details: { problems: failed.map((c) => `${c.name}: ${c.detail}`) },
+    const problems = failed.map((c) => `${c.name}: ${c.detail}`);
+    throw invalid('InvalidRepo', `${what} is not a valid repository: ${problems.join('; ')}`, {
+      hint: 'a full verification of the repository reports every check',
+      details: { problems },
     });
   }
+  const unreadable = report.checks.find((c) => c.status === 'unchecked');
+  if (unreadable) throw runtime('RepoUnreadable', `${what}: ${unreadable.detail}`);
+}
+
+export interface RepoSummary {
+  did: string;
+  rev: string;
+  version: number;
+  commit: string;
+  data: string;
+  prev: string | null;
+  records: number;
+  collections: Record<string, number>;
+  blocks: number;
+  bytes: number;
+  mstDepth: number;
+  mstNodes: number;
+  /** Findings that do not make the repository invalid (unreferenced blocks, record types). */
+  warnings: string[];
+}
+
+/** The commit and content summary of a repository whose structure checks out (the signature is not checked). */
+export async function inspectRepo(source: AsyncIterable<Uint8Array>, what: string, options: RepoVerifyOptions = {}): Promise<RepoSummary> {
+  const report = await verifyRepoCar(source, { ...options, skipSignature: true });
+  assertStructure(report, what);
+  return {
+    did: report.did as string,
+    rev: report.rev as string,
+    version: report.version as number,
+    commit: report.commit as string,
+    data: report.data as string,
+    prev: report.prev,
+    records: report.records,
+    collections: report.collections,
+    blocks: report.blocks,
+    bytes: report.bytes,
+    mstDepth: report.mstDepth,
+    mstNodes: report.mstNodes,
+    warnings: report.warnings,
+  };
 }
 
 export interface RepoListing {
@@ -80,15 +128,18 @@ export type TreeEvent =
   | { kind: 'node'; cid: string; layer: number; entries: number; present: boolean; depth: number }
   | { kind: 'entry'; path: string; cid: string; depth: number };
 
-/** The tree in walk order: each node (with its depth below the root) followed by its entries. */
-export async function repoTree(source: AsyncIterable<Uint8Array>, options: RepoVerifyOptions = {}): Promise<{ report: RepoVerifyReport; events: TreeEvent[] }> {
+/**
+ * The tree in walk order: each node (with its depth below the root) followed by its entries.
+ * A broken tree throws (see assertStructure); `partial: true` accepts absent nodes and records
+ * (a CAR that declares itself partial, such as a diff or a proof), shown as not present.
+ */
+export async function repoTree(source: AsyncIterable<Uint8Array>, options: RepoVerifyOptions = {}, what = 'the CAR'): Promise<{ report: RepoVerifyReport; events: TreeEvent[] }> {
   const events: TreeEvent[] = [];
   let rootLayer: number | undefined;
   const depthOf = (layer: number): number => (rootLayer === undefined || layer < 0 ? 0 : rootLayer - layer);
   let currentLayer = 0;
   const report = await verifyRepoCar(source, {
     skipSignature: true,
-    partial: true,
     ...options,
     onNode: (n) => {
       if (rootLayer === undefined && n.layer >= 0) rootLayer = n.layer;
@@ -97,6 +148,7 @@ export async function repoTree(source: AsyncIterable<Uint8Array>, options: RepoV
     },
     onEntry: (e) => events.push({ kind: 'entry', path: e.path, cid: e.cid.toString(), depth: depthOf(currentLayer) }),
   });
+  assertStructure(report, what);
   return { report, events };
 }
 

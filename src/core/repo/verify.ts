@@ -12,10 +12,12 @@ import { checkCborRecord, decodeCbor, type CborMap, type CborValue } from '../co
 import { readCar, type CarReadOptions } from '../codec/car.js';
 import { sha256, digestEquals, CODEC_DAG_CBOR, MH_SHA256 } from '../codec/cid.js';
 import type { PublicKey } from '../crypto/index.js';
+import { checkDid } from '../syntax/did.js';
 import { checkNsid } from '../syntax/nsid.js';
 import { checkRecordKey } from '../syntax/recordkey.js';
-import { isAtcliError } from '../errors.js';
-import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, verifyCommitSignature, type ParsedCommit } from './commit.js';
+import { isAtcliError, usage } from '../errors.js';
+import { givenKeySource, judgeSignature, type SignatureVerdict, type SigningKeySource } from '../identity/signing-keys.js';
+import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, unsignedCommitBytes, type ParsedCommit } from './commit.js';
 import { uvarintSize } from '../codec/varint.js';
 import { ByteArena, CidIndex } from './cid-index.js';
 import { compareKeys, keyHeight, keyToString, MstNodeError, parseMstNode, type MstNode } from './mst.js';
@@ -27,16 +29,34 @@ export interface RepoEntry {
   cid: Cid;
 }
 
+/**
+ * ok: passed. failed: the data was checked and fails. warning: a finding that does not make the
+ * repository invalid (a historical signature, unreferenced blocks). unchecked: the check could
+ * not run (the signing key could not be obtained, the download broke off).
+ */
+export type CheckStatus = 'ok' | 'failed' | 'warning' | 'unchecked';
+
 export interface VerifyCheck {
   name: string;
+  status: CheckStatus;
+  /** status === 'ok' (kept for scripts written against the first contract). */
   ok: boolean;
   detail: string;
-  /** A failed warning-level check does not make the repository invalid. */
+  /** Set on warning-level findings, which do not make the repository invalid. */
   level?: 'warning';
 }
 
+/** valid: every check ran and passed; invalid: a check failed; unchecked: none failed but one could not run. */
+export type RepoVerdict = 'valid' | 'invalid' | 'unchecked';
+
 export interface RepoVerifyReport {
+  status: RepoVerdict;
+  /** status === 'valid' (a historical signature is valid, with a warning). */
   valid: boolean;
+  /** Why the verdict is unchecked (the details of the checks that could not run); null otherwise. */
+  reason: string | null;
+  /** The verdict on the commit signature; null when it was not judged (skipped, or no commit). */
+  signature: SignatureVerdict | null;
   did: string | null;
   rev: string | null;
   version: number | null;
@@ -60,9 +80,16 @@ export interface RepoVerifyReport {
 export interface RepoVerifyOptions {
   /** The DID the repository must belong to (K3). */
   expectedDid?: string;
-  /** The key to check the commit signature with; else `resolveKey` is asked. */
+  /** The only key the commit may be signed with (nothing is looked up). */
   key?: PublicKey;
-  /** Looks up the account's current signing key; called again with `fresh: true` once if the signature fails (K8). */
+  /** The DID's signing keys now and, for did:plc, over time (identity/signing-keys.ts). */
+  signingKeys?: SigningKeySource;
+  /** A commit signed by a key that was in force earlier but not now is invalid, not historical. */
+  currentKeyOnly?: boolean;
+  /**
+   * Looks up the account's current signing key only (no history); called again with `fresh: true`
+   * once if the signature fails. Superseded by `signingKeys`.
+   */
   resolveKey?: (did: string, opts: { fresh: boolean }) => Promise<PublicKey | undefined>;
   /** A declared partial CAR (diff, proof): absent nodes and records are not errors. */
   partial?: boolean;
@@ -80,6 +107,12 @@ export interface RepoVerifyOptions {
   onNode?: (node: { cid: Cid; layer: number; entries: number; present: boolean }) => void;
   /** Read-only tools (inspect, ls, diff) that do not authenticate: skip the signature check. */
   skipSignature?: boolean;
+  /**
+   * Called, as the CAR streams past, with every block that may be a record (hash-checked,
+   * dag-cbor, not the commit, not shaped like an MST node), before the next block is read; a
+   * returned promise is awaited. `bytes` is a view into the input: copy what must outlive the call.
+   */
+  onRecordBlock?: (cid: Cid, bytes: Uint8Array) => void | Promise<void>;
 }
 
 const MAX_LISTED = 20;
@@ -168,8 +201,15 @@ interface Frame {
 }
 
 export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: RepoVerifyOptions = {}): Promise<RepoVerifyReport> {
+  if (options.expectedDid !== undefined) {
+    const reason = checkDid(options.expectedDid);
+    if (reason !== null) throw usage('InvalidDid', `the DID the repository must belong to, ${JSON.stringify(options.expectedDid.slice(0, 100))}, is not a DID: ${reason}`);
+  }
   const report: RepoVerifyReport = {
+    status: 'invalid',
     valid: false,
+    reason: null,
+    signature: null,
     did: null,
     rev: null,
     version: null,
@@ -188,10 +228,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
     errors: [],
     warnings: [],
   };
-  const check = (name: string, ok: boolean, detail: string, level?: 'warning'): void => {
-    report.checks.push(level ? { name, ok, detail, level } : { name, ok, detail });
-    if (!ok) (level ? report.warnings : report.errors).push(`${name}: ${detail}`);
-  };
+  const check = (name: string, ok: boolean, detail: string, level?: 'warning'): void => record(report, name, ok ? 'ok' : level ? 'warning' : 'failed', detail);
 
   // --- pass over the CAR ---
   const hashFailures = new Findings();
@@ -207,6 +244,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   let rootCid: Cid | undefined;
   let commitBytes: Uint8Array | undefined;
   let carError: string | undefined;
+  let readError: string | undefined;
   let lastProgress = 0;
   try {
     const car = await readCar(source, { ...options.car, verifyHashes: false });
@@ -247,13 +285,25 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
           continue;
         }
         classifyRecord(key, bytes, recordTypes, recordProblems, decodeFailures, typeNames);
+        if (options.onRecordBlock) {
+          const pending = options.onRecordBlock(cid, bytes);
+          if (pending) await pending;
+        }
       }
     }
     options.onProgress?.({ bytes: report.bytes, blocks: report.blocks });
   } catch (err) {
-    carError = isAtcliError(err) ? err.message : String(err);
+    if (isAtcliError(err) && err.kind === 'interrupted') throw err;
+    // The bytes could not be read (a broken download, an I/O error): nothing after this point is
+    // known, so the verdict is "could not check", not "invalid".
+    if (isAtcliError(err) && err.kind !== 'invalid') readError = `the CAR could not be read to the end after ${report.bytes} bytes: ${err.message}`;
+    else carError = isAtcliError(err) ? err.message : String(err);
   }
 
+  if (readError !== undefined) {
+    record(report, 'car', 'unchecked', readError);
+    return finish(report);
+  }
   check('car', carError === undefined && rootCid !== undefined, carError ?? `CAR v1, root ${rootCid?.toString()}, ${report.blocks} blocks, ${report.bytes} bytes`);
   if (!rootCid) return finish(report);
   report.commit = rootCid.toString();
@@ -300,7 +350,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   }
 
   // --- signature ---
-  if (parsed && !options.skipSignature) await checkSignature(parsed, options, report, check);
+  if (parsed && !options.skipSignature) await checkSignature(parsed, options, report);
 
   // --- MST walk ---
   if (parsed) {
@@ -316,43 +366,43 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   return finish(report);
 }
 
+/** Adds a check; failures go to `errors`, warnings to `warnings`. */
+function record(report: RepoVerifyReport, name: string, status: CheckStatus, detail: string): void {
+  report.checks.push(status === 'warning' ? { name, status, ok: false, detail, level: 'warning' } : { name, status, ok: status === 'ok', detail });
+  if (status === 'failed') report.errors.push(`${name}: ${detail}`);
+  else if (status === 'warning') report.warnings.push(`${name}: ${detail}`);
+}
+
 function finish(report: RepoVerifyReport): RepoVerifyReport {
-  report.valid = report.checks.every((c) => c.ok || c.level === 'warning');
+  const unchecked = report.checks.filter((c) => c.status === 'unchecked');
+  report.status = report.checks.some((c) => c.status === 'failed') ? 'invalid' : unchecked.length > 0 ? 'unchecked' : 'valid';
+  report.valid = report.status === 'valid';
+  report.reason = report.status === 'unchecked' ? unchecked.map((c) => `${c.name}: ${c.detail}`).join('; ') : null;
   return report;
 }
 
-async function checkSignature(
-  parsed: ParsedCommit,
-  options: RepoVerifyOptions,
-  report: RepoVerifyReport,
-  check: (name: string, ok: boolean, detail: string) => void,
-): Promise<void> {
-  let key = options.key;
-  let fromResolver = false;
-  try {
-    if (!key && options.resolveKey) {
-      key = await options.resolveKey(parsed.commit.did, { fresh: false });
-      fromResolver = true;
-    }
-  } catch (err) {
-    check('signature', false, `could not get the signing key of ${parsed.commit.did}: ${isAtcliError(err) ? err.message : String(err)}`);
+/** A source built on the first-contract callback: the current key only, no history. */
+function callbackKeySource(resolveKey: NonNullable<RepoVerifyOptions['resolveKey']>): SigningKeySource {
+  return {
+    currentKey: async (did, o) => (await resolveKey(did, { fresh: o?.fresh === true }))?.did() ?? null,
+    keyHistory: async () => null,
+    forget: () => undefined,
+  };
+}
+
+async function checkSignature(parsed: ParsedCommit, options: RepoVerifyOptions, report: RepoVerifyReport): Promise<void> {
+  const did = parsed.commit.did;
+  const source = options.key ? givenKeySource(options.key) : (options.signingKeys ?? (options.resolveKey ? callbackKeySource(options.resolveKey) : undefined));
+  if (source === undefined) {
+    record(report, 'signature', 'unchecked', `no signing key of ${did} was given or looked up`);
     return;
   }
-  if (!key) {
-    check('signature', false, `no signing key for ${parsed.commit.did} (its DID document has none; pass --key)`);
-    return;
-  }
-  let result = verifyCommitSignature(parsed, key);
-  if (!result.ok && fromResolver && options.resolveKey) {
-    // The key may have rotated since it was cached: re-resolve once, bypassing caches (K8).
-    const fresh = await options.resolveKey(parsed.commit.did, { fresh: true }).catch(() => undefined);
-    if (fresh && fresh.did() !== key.did()) {
-      key = fresh;
-      result = verifyCommitSignature(parsed, key);
-    }
-  }
-  report.signingKey = key.did();
-  check('signature', result.ok, result.ok ? `valid ${key.type} signature by ${key.did()}` : `${result.reason} (key ${key.did()})`);
+  const verdict = await judgeSignature(did, { message: unsignedCommitBytes(parsed.map), sig: parsed.commit.sig }, source, options.currentKeyOnly ? { currentKeyOnly: true } : {});
+  report.signature = verdict;
+  report.signingKey = verdict.key ?? verdict.currentKey;
+  const status: CheckStatus = verdict.status === 'valid' ? 'ok' : verdict.status === 'historical' ? 'warning' : verdict.status === 'invalid' ? 'failed' : 'unchecked';
+  record(report, 'signature', status, verdict.detail);
+  for (const note of verdict.notes) report.warnings.push(`signature: ${note}`);
 }
 
 interface BlockIndex {

@@ -119,3 +119,11 @@ export function generateTid(): string {
   lastMicros = now;
   return tidFromTime(now, clockIdForProcess);
 }
+
+/**
+ * Orders two TIDs (such as repository revs) by time: their base32-sortable text compares the same
+ * way as the timestamps they encode. Negative when `a` is earlier.
+ */
+export function compareTids(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

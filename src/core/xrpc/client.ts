@@ -36,6 +36,11 @@ export interface XrpcClientOptions {
   maxWaitMs?: number;
   /** first back-off step (default 500 ms; doubles each attempt, capped at 10 s, with jitter) */
   backoffBaseMs?: number;
+  /**
+   * Headers sent with every call (an `atproto-proxy` target, admin Basic auth, user-given extras);
+   * a call's own headers win. Values are never logged or put in errors.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface XrpcCallOptions {
@@ -125,6 +130,7 @@ export class XrpcClient {
   private readonly maxBytes: number;
   private readonly maxWaitMs: number;
   private readonly backoffBaseMs: number;
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(opts: XrpcClientOptions) {
     let base: URL;
@@ -143,6 +149,9 @@ export class XrpcClient {
     this.maxBytes = opts.maxBytes ?? DEFAULT_JSON_MAX_BYTES;
     this.maxWaitMs = opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.backoffBaseMs = opts.backoffBaseMs ?? 500;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k.toLowerCase()] = v;
+    this.headers = headers;
   }
 
   /** GET /xrpc/<nsid>: JSON response. */
@@ -262,7 +271,7 @@ export class XrpcClient {
     let attempt = 0;
     let refreshed = false;
     for (;;) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...this.headers };
       for (const [k, v] of Object.entries(spec.headers ?? {})) headers[k.toLowerCase()] = v;
       let session: SessionData | undefined;
       if (this.auth && headers['authorization'] === undefined) {

@@ -30,3 +30,14 @@ export {
   type SessionData,
   type SessionStore,
 } from './session.js';
+export {
+  ATPROTO_PROXY_HEADER,
+  adminAuthorization,
+  parseHeaderLine,
+  parseHeaderLines,
+  parseServiceRef,
+  proxyHeader,
+  type HeaderLine,
+  type ServiceRef,
+} from './headers.js';
+export { paginate } from './paginate.js';

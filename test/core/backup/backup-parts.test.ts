@@ -1,18 +1,15 @@
 // The offline parts of backups: the manifest reader, blob references in records, and the commit
 // signature judged by the key history of an audit log.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Cid, cidForRaw, parseCid } from '../../../src/core/codec/index.js';
 import { blobRefsIn } from '../../../src/core/blob/index.js';
 import { isSafeRelativePath, parseManifest, type BackupManifest } from '../../../src/core/backup/manifest.js';
-import { checkCommitSignature } from '../../../src/core/backup/signature.js';
+import { savedKeySource } from '../../../src/core/backup/signature.js';
+import { verifyRepoCar } from '../../../src/core/repo/verify.js';
 import { signingKeyHistory } from '../../../src/core/plc/key-history.js';
 import { generatePrivateKey } from '../../../src/core/crypto/index.js';
-import { tidFromTime } from '../../../src/core/syntax/index.js';
 import { atprotoOp, HOUR_MS, iso, LogBuilder, makeKeys, T0 } from '../plc/helpers.js';
-import { buildRepo } from '../repo/repo-builder.js';
+import { buildRepo, chunks } from '../repo/repo-builder.js';
 
 const SHA = 'a'.repeat(64);
 
@@ -85,8 +82,8 @@ describe('blob references in records', () => {
   });
 });
 
-describe('commit signature against the key history', () => {
-  it('valid with the key in force when taken, historical with an earlier key, invalid with any other', async () => {
+describe('commit signature judged by the keys saved in the backup', () => {
+  it('valid with the key in force when taken, historical with an earlier key, invalid with any other, unchecked without keys', async () => {
     const keys = makeKeys();
     const newSigning = generatePrivateKey('k256');
     const log = new LogBuilder();
@@ -94,24 +91,19 @@ describe('commit signature against the key history', () => {
     const moved = { ...atprotoOp(keys, g), verificationMethods: { atproto: newSigning.publicKey.did() } };
     log.add(moved, keys.r0, T0 + 24 * HOUR_MS);
     const history = signingKeyHistory(log.did, log.entries);
-    const d = mkdtempSync(join(tmpdir(), 'atcli-sig-'));
+    const judge = async (car: Uint8Array, source: ReturnType<typeof savedKeySource>) =>
+      (await verifyRepoCar(chunks(car), { expectedDid: log.did, signingKeys: source })).signature;
+    const later = savedKeySource(history, null, iso(T0 + 48 * HOUR_MS));
     const oldRepo = buildRepo({ did: log.did, key: keys.signing });
-    writeFileSync(join(d, 'old.car'), oldRepo.car);
     const newRepo = buildRepo({ did: log.did, key: newSigning });
-    writeFileSync(join(d, 'new.car'), newRepo.car);
     const forged = buildRepo({ did: log.did, key: keys.attacker });
-    writeFileSync(join(d, 'forged.car'), forged.car);
-
-    const input = { history, documentKey: null, at: iso(T0 + 48 * HOUR_MS) };
-    expect(await checkCommitSignature(join(d, 'new.car'), input)).toMatchObject({ status: 'valid', key: newSigning.publicKey.did() });
-    expect(await checkCommitSignature(join(d, 'old.car'), input)).toMatchObject({ status: 'historical', key: keys.signing.publicKey.did(), window: { from: iso(T0), until: iso(T0 + 24 * HOUR_MS) } });
+    expect(await judge(newRepo.car, later)).toMatchObject({ status: 'valid', key: newSigning.publicKey.did() });
+    expect(await judge(oldRepo.car, later)).toMatchObject({ status: 'historical', key: keys.signing.publicKey.did(), windows: [{ from: iso(T0), until: iso(T0 + 24 * HOUR_MS) }] });
     // Taken while the old key was in force: valid.
-    expect(await checkCommitSignature(join(d, 'old.car'), { ...input, at: iso(T0 + HOUR_MS) })).toMatchObject({ status: 'valid' });
-    expect(await checkCommitSignature(join(d, 'forged.car'), input)).toMatchObject({ status: 'invalid', key: null });
-    // A rev inside the old key's period is named, but the rev is the signer's word: still historical.
-    const made = buildRepo({ did: log.did, key: keys.signing, rev: tidFromTime((T0 + 2 * HOUR_MS) * 1000, 3) });
-    writeFileSync(join(d, 'made.car'), made.car);
-    expect(await checkCommitSignature(join(d, 'made.car'), input)).toMatchObject({ status: 'historical', detail: expect.stringContaining('falls in that period') });
-    expect(await checkCommitSignature(join(d, 'new.car'), { history: null, documentKey: null, at: input.at })).toMatchObject({ status: 'unchecked' });
+    expect(await judge(oldRepo.car, savedKeySource(history, null, iso(T0 + HOUR_MS)))).toMatchObject({ status: 'valid' });
+    expect(await judge(forged.car, later)).toMatchObject({ status: 'invalid' });
+    expect(await judge(newRepo.car, savedKeySource(null, null, iso(T0)))).toMatchObject({ status: 'unchecked' });
+    // did:web: the saved document's key only.
+    expect(await judge(newRepo.car, savedKeySource(null, newSigning.publicKey.did(), iso(T0)))).toMatchObject({ status: 'valid' });
   });
 });

@@ -23,6 +23,8 @@ export interface RelayEntry {
   once?: boolean;
   /** Close the connection after sending it (error frames). */
   closeAfter?: boolean;
+  /** Anything the test wants to keep with the entry (for `filter` and `transform`). */
+  meta?: unknown;
 }
 
 export interface TestRelayOptions {
@@ -35,10 +37,20 @@ export interface TestRelayOptions {
   exclusiveCursor?: boolean;
   /** The document served at /.well-known/did.json (404 while undefined). */
   didDocument?: unknown;
+  /** The WebSocket endpoint (default the firehose's /xrpc/com.atproto.sync.subscribeRepos). */
+  path?: string;
+  /** A cursor past the last entry: a FutureCursor error frame (default), or live tail (Jetstream). */
+  futureCursor?: 'error' | 'live';
+  /** Send an entry on a connection only when this says so (server-side filters from the query). */
+  filter?: (entry: RelayEntry, params: URLSearchParams) => boolean;
+  /** What to send for an entry on a connection (e.g. compressed when the query asks). */
+  transform?: (entry: RelayEntry, params: URLSearchParams) => Uint8Array | string;
 }
 
 export interface RelayConnection {
   cursor: number | null;
+  /** The request's query parameters. */
+  params: URLSearchParams;
   /** seqs (or -1 for seq-less entries) sent on this connection, in order. */
   sent: number[];
   closedByClient: boolean;
@@ -152,7 +164,7 @@ export class TestRelay {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://localhost');
     const key = req.headers['sec-websocket-key'];
-    if (url.pathname !== '/xrpc/com.atproto.sync.subscribeRepos' || typeof key !== 'string') {
+    if (url.pathname !== (this.options.path ?? '/xrpc/com.atproto.sync.subscribeRepos') || typeof key !== 'string') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -160,7 +172,7 @@ export class TestRelay {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
     const rawCursor = url.searchParams.get('cursor');
     const cursor = rawCursor === null ? null : Number(rawCursor);
-    const conn: RelayConnection = { cursor, sent: [], closedByClient: false };
+    const conn: RelayConnection = { cursor, params: url.searchParams, sent: [], closedByClient: false };
     const index = this.connections.length;
     this.connections.push(conn);
     let open = true;
@@ -224,7 +236,7 @@ export class TestRelay {
         }
       });
     const cursor = conn.cursor;
-    if (cursor !== null) {
+    if (cursor !== null && this.options.futureCursor !== 'live') {
       const maxSeq = Math.max(0, ...this.entries.map((e) => e.seq ?? 0));
       if (cursor > maxSeq) {
         await write(wsFrame(0x2, errorFrame('FutureCursor', 'Cursor in the future.')));
@@ -263,7 +275,8 @@ export class TestRelay {
         if (this.sentOnce.has(entry)) continue;
         this.sentOnce.add(entry);
       }
-      const data = entry.data;
+      if (this.options.filter && !this.options.filter(entry, conn.params)) continue;
+      const data = this.options.transform ? this.options.transform(entry, conn.params) : entry.data;
       await write(typeof data === 'string' ? wsFrame(0x1, Buffer.from(data, 'utf8')) : wsFrame(0x2, data));
       conn.sent.push(entry.seq ?? -1);
       sent++;

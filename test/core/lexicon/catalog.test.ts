@@ -70,7 +70,7 @@ describe('files', () => {
     writeFileSync(join(dir, 'b.json'), '{"lexicon": 1, "id": "com.example.b", "defs": {"x": {"type": "nope"}}}');
     await expect(loadLexiconFile(join(dir, 'a.json'))).rejects.toMatchObject({ code: 'InvalidJson', details: { line: 3, column: 1 } });
     await expect(loadLexiconFile(join(dir, 'b.json'))).rejects.toMatchObject({ code: 'InvalidLexicon', kind: 'invalid' });
-    await expect(loadLexiconFile(join(dir, 'none.json'))).rejects.toMatchObject({ code: 'FileNotFound', kind: 'notFound' });
+    await expect(loadLexiconFile(join(dir, 'none.json'))).rejects.toMatchObject({ code: 'FileNotFound', kind: 'usage' });
   });
 
   it('lexiconRelativePath', () => {

@@ -47,9 +47,25 @@ describe('interop lexicon/catalog', () => {
   });
 });
 
+// The vectors link their blobs with dag-cbor CIDs (bafyrei…), but the data-model spec says a blob's
+// `ref` has multicodec raw, and atcli follows the spec (docs/lexicon-validation.md). With raw links
+// the vectors must pass; as written, the blob links must be their only problem.
+const RAW_CID = 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
+const blobRefCodec = /must link to raw data/;
+
+function withRawBlobRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withRawBlobRefs);
+  if (typeof value !== 'object' || value === null) return value;
+  const o = value as Record<string, unknown>;
+  if (o.$type === 'blob') return { ...o, ref: { $link: RAW_CID } };
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, withRawBlobRefs(v)]));
+}
+
 describe('interop lexicon/record-data-valid.json', () => {
   it.each(readFixture<RecordCase[]>('record-data-valid.json').map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    expect(validateRecord(catalog, c.data.$type as string, c.data)).toEqual([]);
+    expect(validateRecord(catalog, c.data.$type as string, withRawBlobRefs(c.data))).toEqual([]);
+    const asWritten = validateRecord(catalog, c.data.$type as string, c.data);
+    expect(asWritten.filter((e) => !blobRefCodec.test(e.message))).toEqual([]);
   });
 });
 

@@ -226,7 +226,45 @@ describe('lint details', () => {
     expect(report.findings).toEqual([expect.objectContaining({ code: 'schema-json-parse', level: 'error', line: 4, column: 3 })]);
   });
 
-  it('a missing path is a notFound error', async () => {
-    await expect(lintLexiconFiles(['/no/such/lexicons'])).rejects.toMatchObject({ code: 'PathNotFound', kind: 'notFound' });
+  it('a missing path is a usage error (the input named is wrong)', async () => {
+    await expect(lintLexiconFiles(['/no/such/lexicons'])).rejects.toMatchObject({ code: 'FileNotFound', kind: 'usage' });
+    await expect(lintLexiconFiles(['/no/such/thing.json'])).rejects.toMatchObject({ code: 'FileNotFound', kind: 'usage' });
+  });
+
+  it('a file that is not UTF-8 is an error, located', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atcli-lint-'));
+    mkdirSync(join(dir, 'com', 'example'), { recursive: true });
+    const text = Buffer.from('{\n  "lexicon": 1,\n  "id": "com.example.thing",\n  "description": "caf\u00e9 \ufffd X",\n  "defs": { "t": { "type": "token", "description": "x" } }\n}\n');
+    // Replace the "X" with a lone Latin-1 byte; the genuine U+FFFD before it is data.
+    const bad = Buffer.from(text);
+    bad[text.indexOf('X')] = 0xe9;
+    writeFileSync(join(dir, 'com/example/thing.json'), bad);
+    const report = await lintLexiconFiles([dir]);
+    expect(report.errors).toBe(1);
+    expect(report.findings).toEqual([expect.objectContaining({ code: 'schema-json-parse', level: 'error', line: 4, column: text.indexOf('X') - text.indexOf('  "description"') + 1 })]);
+    expect(report.findings[0]?.message).toContain('UTF-8');
+    writeFileSync(join(dir, 'com/example/thing.json'), text);
+    expect((await lintLexiconFiles([dir])).errors).toBe(0);
+  });
+
+  it('file-path-mismatch finds the Lexicon root above the folder named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atcli-lint-'));
+    mkdirSync(join(dir, 'lexicons', 'com', 'example'), { recursive: true });
+    const thing = JSON.stringify(doc({ t: { type: 'token', description: 'x' } }));
+    writeFileSync(join(dir, 'lexicons/com/example/thing.json'), thing);
+    const mismatches = async (paths: string[], roots?: string[]) =>
+      (await lintLexiconFiles(paths, roots === undefined ? {} : { roots })).findings.filter((f) => f.code === 'file-path-mismatch').length;
+    expect(await mismatches([join(dir, 'lexicons/com/example')])).toBe(0);
+    expect(await mismatches([join(dir, 'lexicons/com')])).toBe(0);
+    expect(await mismatches([join(dir, 'lexicons')])).toBe(0);
+    expect(await mismatches([join(dir, 'lexicons/com/example/thing.json')])).toBe(0);
+    expect(await mismatches([join(dir, 'lexicons/com/example')], [join(dir, 'lexicons')])).toBe(0);
+    // In the wrong place: under another name, or nested below the project's root.
+    writeFileSync(join(dir, 'lexicons/com/example/other.json'), thing.replace('com.example.thing', 'com.example.another'));
+    expect(await mismatches([join(dir, 'lexicons/com/example')])).toBe(1);
+    mkdirSync(join(dir, 'lexicons', 'extra', 'com', 'example'), { recursive: true });
+    writeFileSync(join(dir, 'lexicons/extra/com/example/third.json'), thing.replace('com.example.thing', 'com.example.third'));
+    expect(await mismatches([join(dir, 'lexicons/extra')])).toBe(0);
+    expect(await mismatches([join(dir, 'lexicons/extra')], [join(dir, 'lexicons')])).toBe(1);
   });
 });

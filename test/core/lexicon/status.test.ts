@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkLexiconDns, lexiconStatus, readLocalSchemas, schemaRecordCid, updateLock } from '../../../src/core/lexicon/network.js';
+import { checkLexiconDns, lexiconStatus, readLocalSchemas, schemaRecordCid, summarizeStatus, updateLock } from '../../../src/core/lexicon/network.js';
 import { CAL_DEFS, CAL_DID, GEO_DEFS, GEO_DID, OTHER_DID, eventSchema, project, startNet, type Net } from './network-fixtures.js';
 
 describe('local schemas', () => {
@@ -10,10 +10,12 @@ describe('local schemas', () => {
     writeFileSync(join(dir, 'com/example/cal/broken.json'), '{"lexicon": 1,');
     writeFileSync(join(dir, 'com/example/cal/float.json'), '{"lexicon": 1, "id": "com.example.cal.float", "defs": {"n": {"type": "integer", "maximum": 1.5}}}');
     writeFileSync(join(dir, 'com/example/cal/copy.json'), JSON.stringify(CAL_DEFS));
+    writeFileSync(join(dir, 'com/example/cal/latin1.json'), Buffer.from('{"lexicon": 1, "id": "com.example.cal.latin1", "description": "caf\xe9", "defs": {}}', 'latin1'));
     const { schemas, skipped } = await readLocalSchemas([dir]);
     expect(schemas.map((s) => s.nsid)).toEqual(['com.example.cal.defs', 'com.example.cal.event']);
+    expect(skipped.find((s) => s.file.endsWith('latin1.json'))?.reason).toMatch(/UTF-8/);
     // Files are read in sorted order: copy.json declares com.example.cal.defs first.
-    expect(skipped.map((s) => s.file.split('/').pop())).toEqual(['broken.json', 'defs.json', 'float.json']);
+    expect(skipped.map((s) => s.file.split('/').pop())).toEqual(['broken.json', 'defs.json', 'float.json', 'latin1.json']);
     expect(skipped[1]!.reason).toMatch(/also declared by .*copy\.json/);
     expect(skipped[2]!.reason).toMatch(/float/);
     // $type in the file does not change the CID; key order does not either.
@@ -52,6 +54,11 @@ describe('lex status and check-dns (core) against local servers', () => {
     expect(rows[2]!.localCid).not.toBe(rows[2]!.remoteCid);
     expect(rows[3]).toMatchObject({ file: null, localCid: null });
     expect(rows[4]!.detail).toMatch(/_lexicon\.x\.nowhere\.org/);
+    // One unresolved schema makes the whole status unfinished (the command exits 4 then).
+    const summary = summarizeStatus(rows);
+    expect(summary).toMatchObject({ total: 5, verdict: 'unresolved', counts: { 'in-sync': 1, differs: 1, 'local-only': 1, 'remote-only': 1, unresolved: 1 } });
+    expect(summary.unresolved).toEqual([{ nsid: 'org.nowhere.x.thing', detail: rows[4]!.detail }]);
+    expect(summarizeStatus(rows.slice(0, 4)).verdict).toBe('complete');
   });
 
   it('shows the CID the lock recorded', async () => {

@@ -131,7 +131,7 @@ describe('validateRecord', () => {
     expect(v({ local: { n: 1 } })).toEqual([]);
     expect(v({ local: {} })).toEqual([{ path: 'local.n', message: 'required field is missing' }]);
     expect(v({ tokenRef: 'com.example.defs#tok' })).toEqual([{ path: 'tokenRef', message: expect.stringContaining('token') }]);
-    expect(v({ missing: {} })).toEqual([{ path: 'missing', message: expect.stringContaining('com.example.nowhere#x') }]);
+    expect(v({ missing: {} })).toEqual([{ path: 'missing', message: expect.stringContaining('com.example.nowhere#x'), missingSchema: 'com.example.nowhere#x' }]);
   });
 
   it('cid-link, bytes and integers use the data model', () => {
@@ -170,5 +170,109 @@ describe('helpers', () => {
     expect(mimeMatches('*/*', 'anything/at-all')).toBe(true);
     expect(mimeMatches('text/plain', 'text/plain; charset=utf-8')).toBe(true);
     expect(mimeMatches('image/png', 'image/jpeg')).toBe(false);
+  });
+});
+
+// The validation decisions documented in docs/lexicon-validation.md.
+describe('validation decisions', () => {
+  const RAW = 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
+  const DAG_CBOR = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
+  const fmt = asDoc(
+    doc(
+      {
+        main: {
+          type: 'record',
+          key: 'tid',
+          record: {
+            type: 'object',
+            properties: {
+              c: { type: 'string', format: 'cid' },
+              bounded: { type: 'string', maxLength: 3000, maxGraphemes: 300 },
+              graphemesOnly: { type: 'string', maxGraphemes: 5 },
+              atLeast: { type: 'string', minGraphemes: 3 },
+              img: { type: 'blob' },
+              any: { type: 'unknown' },
+              embed: { type: 'union', refs: ['#a'] },
+            },
+          },
+        },
+        a: { type: 'object', properties: { n: { type: 'integer', maximum: 3 } } },
+      },
+      'com.example.fmt',
+    ),
+  );
+  const cat = LexiconCatalog.from([fmt]);
+  const check = (data: Record<string, unknown>) => validateRecord(cat, 'com.example.fmt', { $type: 'com.example.fmt', ...data });
+  const blobOf = (fields: Record<string, unknown>) => ({ $type: 'blob', ref: { $link: RAW }, mimeType: 'image/png', size: 10, ...fields });
+
+  it('an open-union $type with two "#" fragments is invalid', () => {
+    expect(check({ embed: { $type: 'com.example.thing#a#b' } })).toEqual([{ path: 'embed.$type', message: expect.stringContaining('#') }]);
+    expect(check({ embed: { $type: '#a' } })).toEqual([{ path: 'embed.$type', message: expect.stringContaining('NSID') }]);
+    expect(check({ embed: { $type: 'com.example.thing#a' } })).toEqual([]);
+  });
+
+  it('the cid format only accepts strings that decode as a CIDv1', () => {
+    expect(check({ c: DAG_CBOR })).toEqual([]);
+    expect(check({ c: DAG_CBOR.slice(0, 30) })).toEqual([{ path: 'c', message: expect.stringContaining('invalid cid') }]);
+    expect(check({ c: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpX' })).toHaveLength(1);
+    expect(check({ c: 'QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR' })).toHaveLength(1);
+  });
+
+  it('blobs: size must be positive and ref must have multicodec raw, wherever the blob sits', () => {
+    expect(check({ img: blobOf({}) })).toEqual([]);
+    expect(check({ img: blobOf({ size: 0 }) })).toEqual([{ path: 'img', message: expect.stringContaining('positive') }]);
+    expect(check({ img: blobOf({ ref: { $link: DAG_CBOR } }) })).toEqual([{ path: 'img', message: expect.stringContaining('raw') }]);
+    // Not described by the schema, and still checked (spec: no malformed blob at any depth).
+    expect(check({ extra: { deep: [blobOf({ size: 0 })] } })).toEqual([{ path: 'extra.deep[0]', message: expect.stringContaining('positive') }]);
+    expect(check({ any: { inner: blobOf({ ref: { $link: DAG_CBOR } }) } })).toEqual([{ path: 'any.inner', message: expect.stringContaining('raw') }]);
+    expect(check({ embed: { $type: 'com.example.elsewhere#x', b: blobOf({ size: 0 }) } })).toEqual([{ path: 'embed.b', message: expect.stringContaining('positive') }]);
+    // The same verdicts on data-model input (as decoded from a repository).
+    const data = { $type: 'com.example.fmt', img: { $type: 'blob', ref: parseCid(DAG_CBOR), mimeType: 'image/png', size: 0 } };
+    expect(validateRecordData(cat, 'com.example.fmt', data).map((e) => e.path)).toEqual(['img']);
+  });
+
+  it('records may nest 32 levels of maps and arrays, not 33', () => {
+    const nest = (levels: number): unknown => (levels === 0 ? 1 : { x: nest(levels - 1) });
+    // The record is level 1, so `extra` may hold 31 more.
+    expect(check({ extra: nest(31) })).toEqual([]);
+    expect(check({ extra: nest(32) })).toHaveLength(1);
+    const data = (levels: number) => ({ $type: 'com.example.fmt', extra: nest(levels) });
+    expect(validateRecordData(cat, 'com.example.fmt', data(31))).toEqual([]);
+    expect(validateRecordData(cat, 'com.example.fmt', data(32))).toEqual([{ path: expect.stringMatching(/^extra(\.x)+$/), message: expect.stringContaining('32') }]);
+  });
+
+  it('grapheme limits: counted only when the byte limit passes, and only up to the bound', () => {
+    expect(check({ bounded: 'é'.repeat(300) })).toEqual([]);
+    expect(check({ bounded: 'é'.repeat(301) })).toEqual([{ path: 'bounded', message: 'must be at most 300 graphemes long, got more' }]);
+    expect(check({ bounded: '👩‍👩‍👦‍👦'.repeat(200) })).toEqual([{ path: 'bounded', message: expect.stringContaining('UTF-8 bytes') }]);
+    expect(check({ graphemesOnly: '🇩🇪'.repeat(5) })).toEqual([]);
+    expect(check({ graphemesOnly: '🇩🇪'.repeat(6) })).toHaveLength(1);
+    expect(check({ atLeast: 'e\u0301e\u0301' })).toEqual([{ path: 'atLeast', message: 'must be at least 3 graphemes long, got 2' }]);
+    expect(check({ atLeast: 'e\u0301'.repeat(3) })).toEqual([]);
+    expect(graphemeLength('🇩🇪'.repeat(100), 7)).toBe(7);
+  });
+
+  it('huge strings are decided in linear time', () => {
+    const unit = 'ab👩‍👩‍👦‍👦é ';
+    const text = (bytes: number) => unit.repeat(Math.ceil(bytes / utf8Length(unit)));
+    const time = (run: () => unknown): number => {
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const start = performance.now();
+        run();
+        best = Math.min(best, performance.now() - start);
+      }
+      return best;
+    };
+    const fields = ['bounded', 'graphemesOnly', 'atLeast', 'c'] as const;
+    const all = (s: string) => {
+      for (const f of fields) check({ [f]: s });
+    };
+    const small = time(() => all(text(50_000)));
+    const large = time(() => all(text(250_000)));
+    expect(large).toBeLessThan(1000);
+    // 5× the input: linear is ~5×, quadratic ~25×. Times of a few milliseconds are mostly noise
+    // on a loaded machine, so the ratio only counts above a floor.
+    expect(large).toBeLessThan(Math.max(12 * small, 250));
   });
 });

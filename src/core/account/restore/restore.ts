@@ -133,10 +133,10 @@ async function preflight(input: PreflightInput): Promise<{ report: RestorePrefli
   const manifest = (await readManifest(input.backupDir))!;
   const did = manifest.did;
   if (verdict.status === 'valid') {
-    pass('backup', `${verdict.repo.records} records, ${verdict.blobs.checked} blobs, rev ${verdict.rev}; ${verdict.repo.signature.detail}`);
+    pass('backup', `${verdict.repo.records} records, ${verdict.blobs.checked} blobs, rev ${verdict.rev}; ${verdict.repo.signature?.detail ?? 'signature not judged'}`);
     for (const w of verdict.warnings) warnings.push(`backup: ${w}`);
   } else {
-    fail('backup', invalid('BackupInvalid', `the backup in ${input.backupDir} does not verify (${verdict.status}): ${verdict.errors.slice(0, 3).join('; ') || verdict.repo.signature.detail}`, { details: { missing: verdict.missing.slice(0, 20), damaged: verdict.damaged.slice(0, 20) } }));
+    fail('backup', invalid('BackupInvalid', `the backup in ${input.backupDir} does not verify (${verdict.status}): ${verdict.errors.slice(0, 3).join('; ') || (verdict.repo.signature?.detail ?? 'signature not judged')}`, { details: { missing: verdict.missing.slice(0, 20), damaged: verdict.damaged.slice(0, 20) } }));
   }
   if (journal !== null && journal.backup.repoSha256 !== manifest.repo.sha256) {
     fail('backup', invalid('BackupChanged', `the backup in ${input.backupDir} is not the one this restore started from (its repository changed)`));

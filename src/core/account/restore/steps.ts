@@ -22,11 +22,12 @@ import { checkAccountStatus, getPreferences, getRecommendedDidCredentials, missi
 import { planMigrationOperation, sameOperationData } from '../plc-op.js';
 import { signServiceAuth } from '../service-auth.js';
 import { createOrFindAccount } from '../steps/account.js';
-import { BLOB_MAX_BYTES, copyMissingBlobs } from '../steps/blobs.js';
+import { copyMissingBlobs } from '../missing-blobs.js';
+import { BLOB_ATTEMPTS, BLOB_MAX_BYTES } from '../steps/blobs.js';
 import { HostSession } from '../steps/context.js';
 import { activateOnHost } from '../steps/finalize.js';
 import { waitForIdentity } from '../steps/identity.js';
-import { putPreferencesChecked } from '../steps/preferences.js';
+import { importPreferences, planPreferencesImport } from '../preferences.js';
 import { checkImported, importCarFile } from '../steps/repo.js';
 import { done, type StepEvent, type StepHooks, type StepOutcome } from '../steps/runner.js';
 import { checkCopyGate, checkHostCopy } from '../steps/verify.js';
@@ -241,18 +242,30 @@ export async function blobsStep(run: RestoreRun): Promise<StepOutcome<RestoreSte
   const j = run.journal;
   const progress = (j.blobs ??= { transferred: 0, bytes: 0, rounds: 0, failed: [], mimeTypes: {} });
   const store = new BlobStore(join(j.backupDir, BLOB_DIR));
-  const copied = await copyMissingBlobs({
-    client: await run.newHost.client(),
-    source: 'the backup',
-    fetch: (cid) => readBackupBlob(store, cid),
-    progress,
+  const result = await copyMissingBlobs({
+    target: await run.newHost.client(),
+    source: { name: 'the backup', read: (cid) => readBackupBlob(store, cid) },
+    did: run.did,
     concurrency: run.settings.blobConcurrency,
-    signal: run.settings.signal,
-    event: (e) => run.callbacks.event?.(e),
-    save: () => run.save(),
-    failureHint: 'the blobs that could not be uploaded are named; fix the cause, then resume the restore',
+    attempts: BLOB_ATTEMPTS,
+    maxBytes: BLOB_MAX_BYTES,
+    ...(run.settings.signal ? { signal: run.settings.signal } : {}),
+    onProgress: (p) => run.callbacks.event?.({ kind: 'blobs', done: p.done, total: p.total, bytes: p.bytes, failed: p.failed }),
   });
-  return done(`${copied} uploaded this run (${progress.transferred} in all, ${progress.bytes} bytes); the new host misses none`);
+  progress.transferred += result.copied;
+  progress.bytes += result.bytes;
+  progress.rounds += result.rounds;
+  for (const [mime, n] of Object.entries(result.mimeTypes)) progress.mimeTypes[mime] = (progress.mimeTypes[mime] ?? 0) + n;
+  progress.failed = result.failed.map((f) => ({ cid: f.cid, error: f.error }));
+  if (result.missingAfter > 0) {
+    await run.save();
+    const list = result.failed.slice(0, 5).map((f) => `${f.cid} (${f.error})`).join('; ');
+    throw runtime('BlobTransferFailed', `${result.missingAfter} blob${result.missingAfter === 1 ? '' : 's'} could not be uploaded to the new host${list !== '' ? `: ${list}` : ''}`, {
+      hint: 'fix the cause, then resume the restore: only what is still missing is uploaded',
+      details: { failed: progress.failed },
+    });
+  }
+  return done(`${result.copied} uploaded this run (${progress.transferred} in all, ${progress.bytes} bytes); the new host misses none`);
 }
 
 export async function preferencesStep(run: RestoreRun): Promise<StepOutcome<RestoreStep>> {
@@ -261,7 +274,8 @@ export async function preferencesStep(run: RestoreRun): Promise<StepOutcome<Rest
   const text = await readFile(join(j.backupDir, PREFERENCES_FILE), 'utf8');
   const parsed = JSON.parse(text) as { preferences?: unknown };
   if (!Array.isArray(parsed.preferences)) throw invalid('InvalidBackupPreferences', `${PREFERENCES_FILE} of the backup has no "preferences" list`);
-  await putPreferencesChecked(await run.newHost.client(), parsed.preferences, 'resume the restore to try again');
+  const client = await run.newHost.client();
+  await importPreferences(client, await planPreferencesImport(client, parsed.preferences));
   j.preferences = { count: parsed.preferences.length, at: new Date().toISOString() };
   return done(`${parsed.preferences.length} preference entr${parsed.preferences.length === 1 ? 'y' : 'ies'} imported and read back`);
 }

@@ -10,7 +10,7 @@ import { listBlobs } from '../../blob/index.js';
 import { getSession, type XrpcClient } from '../../xrpc/index.js';
 import { activateAccount, checkAccountStatus, deactivateAccount, getPreferences, missingBlobCids } from '../admin.js';
 import { isDone, type MigrationReport, type SideSummary } from '../journal.js';
-import { canonicalJson } from './preferences.js';
+import { canonicalJson } from '../../util/canonical-json.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
 import { fileChunks } from './repo.js';
 

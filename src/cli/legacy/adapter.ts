@@ -1,0 +1,17 @@
+// Runs a handler of a group not yet moved onto the new command layer with its old context.
+import type { Command } from 'commander';
+import { createContext, type GlobalOptions } from './context.js';
+import type { CommandHandler } from './program.js';
+
+export async function runLegacy(load: () => Promise<CommandHandler>, command: Command, args: unknown[], signal: AbortSignal): Promise<number> {
+  const raw = command.optsWithGlobals();
+  const globals = { ...raw, verbose: Array.isArray(raw.verbose) ? raw.verbose.length : 0 } as GlobalOptions;
+  const ctx = createContext(globals, signal);
+  try {
+    const handler = await load();
+    const code = await handler({ ctx, args, opts: command.opts(), globals, command });
+    return typeof code === 'number' ? code : 0;
+  } finally {
+    await ctx.close();
+  }
+}
