@@ -22,8 +22,7 @@ import { checkAccountStatus, getPreferences, getRecommendedDidCredentials, missi
 import { planMigrationOperation, sameOperationData } from '../plc-op.js';
 import { signServiceAuth } from '../service-auth.js';
 import { createOrFindAccount } from '../steps/account.js';
-import { copyMissingBlobs } from '../missing-blobs.js';
-import { BLOB_ATTEMPTS, BLOB_MAX_BYTES } from '../steps/blobs.js';
+import { BLOB_MAX_BYTES, copyBlobsOfRun } from '../steps/blobs.js';
 import { HostSession } from '../steps/context.js';
 import { activateOnHost } from '../steps/finalize.js';
 import { waitForIdentity } from '../steps/identity.js';
@@ -239,33 +238,11 @@ async function readBackupBlob(store: BlobStore, cid: string): Promise<{ bytes: U
 }
 
 export async function blobsStep(run: RestoreRun): Promise<StepOutcome<RestoreStep>> {
-  const j = run.journal;
-  const progress = (j.blobs ??= { transferred: 0, bytes: 0, rounds: 0, failed: [], mimeTypes: {} });
-  const store = new BlobStore(join(j.backupDir, BLOB_DIR));
-  const result = await copyMissingBlobs({
-    target: await run.newHost.client(),
-    source: { name: 'the backup', read: (cid) => readBackupBlob(store, cid) },
-    did: run.did,
-    concurrency: run.settings.blobConcurrency,
-    attempts: BLOB_ATTEMPTS,
-    maxBytes: BLOB_MAX_BYTES,
-    ...(run.settings.signal ? { signal: run.settings.signal } : {}),
-    onProgress: (p) => run.callbacks.event?.({ kind: 'blobs', done: p.done, total: p.total, bytes: p.bytes, failed: p.failed }),
-  });
-  progress.transferred += result.copied;
-  progress.bytes += result.bytes;
-  progress.rounds += result.rounds;
-  for (const [mime, n] of Object.entries(result.mimeTypes)) progress.mimeTypes[mime] = (progress.mimeTypes[mime] ?? 0) + n;
-  progress.failed = result.failed.map((f) => ({ cid: f.cid, error: f.error }));
-  if (result.missingAfter > 0) {
-    await run.save();
-    const list = result.failed.slice(0, 5).map((f) => `${f.cid} (${f.error})`).join('; ');
-    throw runtime('BlobTransferFailed', `${result.missingAfter} blob${result.missingAfter === 1 ? '' : 's'} could not be uploaded to the new host${list !== '' ? `: ${list}` : ''}`, {
-      hint: 'fix the cause, then resume the restore: only what is still missing is uploaded',
-      details: { failed: progress.failed },
-    });
-  }
-  return done(`${result.copied} uploaded this run (${progress.transferred} in all, ${progress.bytes} bytes); the new host misses none`);
+  const store = new BlobStore(join(run.journal.backupDir, BLOB_DIR));
+  const source = { name: 'the backup', read: (cid: string) => readBackupBlob(store, cid) };
+  const copied = await copyBlobsOfRun(run, await run.newHost.client(), source, 'fix the cause, then resume the restore: only what is still missing is uploaded');
+  const progress = run.journal.blobs!;
+  return done(`${copied} uploaded this run (${progress.transferred} in all, ${progress.bytes} bytes); the new host misses none`);
 }
 
 export async function preferencesStep(run: RestoreRun): Promise<StepOutcome<RestoreStep>> {
