@@ -15,6 +15,7 @@ import { BlobStore, blobCid } from '../blob/index.js';
 import { parseDidDocument } from '../identity/index.js';
 import { verifyAuditLog } from '../plc/index.js';
 import { signingKeyHistory, type SigningKeyHistory } from '../plc/key-history.js';
+import type { CheckStatus } from '../repo/verify.js';
 import { fileSha256 } from '../util/file-chunks.js';
 import {
   BLOB_DIR,
@@ -30,8 +31,11 @@ import { savedKeySource, type SignatureVerdict } from './signature.js';
 /** Names listed at most per kind of problem (the rest are counted). */
 const MAX_LISTED = 100;
 
+/** One check, as in repository verification (docs/verdicts.md). */
 export interface BackupCheck {
   name: string;
+  status: CheckStatus;
+  /** status === 'ok' */
   ok: boolean;
   detail: string;
   level?: 'warning';
@@ -39,6 +43,10 @@ export interface BackupCheck {
 
 export interface BackupVerifyResult {
   status: 'valid' | 'invalid' | 'unchecked';
+  /** status === 'valid' (a historical signature is valid, with a warning) */
+  valid: boolean;
+  /** Why the verdict is unchecked; null otherwise. */
+  reason: string | null;
   dir: string;
   did: string;
   handle: string;
@@ -78,9 +86,10 @@ export async function verifyBackup(dir: string, opts: { onProgress?: (p: BackupV
   const damaged: Array<{ file: string; reason: string }> = [];
   const more = { missing: 0, damaged: 0 };
   const warnings: string[] = [];
-  const check = (name: string, ok: boolean, detail: string, level?: 'warning'): void => {
-    checks.push(level ? { name, ok, detail, level } : { name, ok, detail });
-    if (!ok && level === 'warning') warnings.push(`${name}: ${detail}`);
+  const check = (name: string, ok: boolean, detail: string, level?: 'warning' | 'unchecked'): void => {
+    const status: CheckStatus = ok ? 'ok' : level === undefined ? 'failed' : level;
+    checks.push(status === 'warning' ? { name, status, ok, detail, level: 'warning' } : { name, status, ok, detail });
+    if (status === 'warning') warnings.push(`${name}: ${detail}`);
   };
   const addMissing = (file: string): void => {
     if (missing.length < MAX_LISTED) missing.push(file);
@@ -189,9 +198,9 @@ export async function verifyBackup(dir: string, opts: { onProgress?: (p: BackupV
     const same = r.rev === manifest.repo.rev && r.commit === manifest.repo.commit;
     const broken = r.checks.filter((c) => c.status === 'failed' && c.name !== 'signature').map((c) => `${c.name}: ${c.detail}`);
     check('repository', broken.length === 0 && same, broken.length > 0 ? `${manifest.repo.file}: ${broken.slice(0, 3).join('; ')}` : same ? `${r.records} records in ${r.blocks} blocks, rev ${r.rev}` : `holds commit ${r.commit} (rev ${r.rev}), the manifest says ${manifest.repo.commit} (rev ${manifest.repo.rev})`);
-    // A historical or unchecked signature is reported as a warning (the verdict says which).
+    // historical: valid with a warning; unchecked: no key of the DID is in the backup.
     const sig = signature?.status ?? 'unchecked';
-    check('signature', sig === 'valid', signature?.detail ?? 'the commit could not be judged', sig === 'invalid' ? undefined : 'warning');
+    check('signature', sig === 'valid', signature?.detail ?? 'the commit could not be judged', sig === 'invalid' ? undefined : sig === 'historical' ? 'warning' : 'unchecked');
     // Every blob a record references must be here.
     referenced = scan.blobs.size;
     const unavailable = new Set(manifest.blobs.unavailable.map((u) => u.cid));
@@ -233,10 +242,13 @@ export async function verifyBackup(dir: string, opts: { onProgress?: (p: BackupV
 
   const filesOk = missing.length === 0 && damaged.length === 0;
   check('files', filesOk, filesOk ? `${files.length} files and ${blobs.length} blobs match the manifest` : `${missing.length + more.missing} missing, ${damaged.length + more.damaged} damaged`);
-  const errors = checks.filter((c) => !c.ok && c.level !== 'warning').map((c) => `${c.name}: ${c.detail}`);
-  const status: BackupVerifyResult['status'] = errors.length > 0 ? 'invalid' : (signature?.status ?? 'unchecked') === 'unchecked' ? 'unchecked' : 'valid';
+  const errors = checks.filter((c) => c.status === 'failed').map((c) => `${c.name}: ${c.detail}`);
+  const unchecked = checks.filter((c) => c.status === 'unchecked');
+  const status: BackupVerifyResult['status'] = errors.length > 0 ? 'invalid' : unchecked.length > 0 ? 'unchecked' : 'valid';
   return {
     status,
+    valid: status === 'valid',
+    reason: status === 'unchecked' ? unchecked.map((c) => `${c.name}: ${c.detail}`).join('; ') : null,
     dir,
     did: manifest.did,
     handle: manifest.handle,
