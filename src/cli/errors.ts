@@ -32,8 +32,9 @@ function facts(err: AtcliError): string[] {
   const problems = err.details?.problems;
   if (Array.isArray(problems)) {
     const { shown, more } = capped(problems, MAX_LISTED);
+    const omitted = typeof err.details?.problemsOmitted === 'number' ? err.details.problemsOmitted : 0;
     for (const p of shown) lines.push(`  ${String(p)}`);
-    if (more > 0) lines.push(`  … and ${more} more`);
+    if (more + omitted > 0) lines.push(`  … and ${(more + omitted).toLocaleString('en-US')} more`);
   }
   return lines;
 }
@@ -44,7 +45,7 @@ export function printError(stderr: StderrWriter, json: boolean, err: unknown, pa
     const message = err instanceof Error ? err.message : String(err);
     const hint = 'this is a bug in atcli; please report it with the command you ran';
     if (json) stderr.line(JSON.stringify({ error: { code: 'InternalError', message, hint } }));
-    else stderr.line(`${c.red('error:')} ${message}\n${stderr.quiet ? '' : `${c.dim('hint:')} ${hint} (rerun with ATCLI_DEBUG=1 for a stack trace)\n`}`);
+    else stderr.line([`${c.red('error:')} ${message}`, ...(stderr.quiet ? [] : [`${c.dim('hint:')} ${hint} (rerun with ATCLI_DEBUG=1 for a stack trace)`])].join('\n'));
     if (stderr.verbosity > 1 && err instanceof Error && err.stack) stderr.line(err.stack);
     return;
   }

@@ -2,6 +2,7 @@
 // configuration, identity resolution, the PLC directory, XRPC clients, the stored login.
 // Tests replace pieces of it (run(argv, { factory })) instead of the product carrying test hooks.
 import { authError, usage } from '../core/errors.js';
+import { withCompleteHint } from './hints/index.js';
 import type { HttpConfig } from '../core/net/http.js';
 import type { AtprotoIdentity, IdentityConfig } from '../core/identity/index.js';
 import type { PlcDirectoryClient } from '../core/plc/directory.js';
@@ -56,6 +57,8 @@ export function createFactory(g: Globals, io: IO, err: StderrWriter, signal: Abo
         const { parseConnectTo } = await import('../core/net/http.js');
         return {
           timeoutMs: g.timeoutMs,
+          ...(g.transferTimeoutMs !== undefined ? { transferTimeoutMs: g.transferTimeoutMs } : {}),
+          ...(g.minBytesPerSecond !== undefined ? { minBytesPerSecond: g.minBytesPerSecond } : {}),
           userAgent: `atcli/${VERSION}`,
           allowPrivateNetwork: g.dev,
           connectTo: g.connectTo.map((spec) => parseConnectTo(spec)),
@@ -118,9 +121,10 @@ export function createFactory(g: Globals, io: IO, err: StderrWriter, signal: Abo
       const sessions = await f.sessionStore();
       const info = await sessions.readWithInfo(g.profile);
       if (!info) {
-        throw authError('NotLoggedIn', `no stored login for profile "${g.profile}"`, {
-          hint: `run "atcli account login${g.profile === 'default' ? '' : ` --profile ${g.profile}`}", or set ATCLI_IDENTIFIER and ATCLI_PASSWORD`,
-        });
+        throw withCompleteHint(
+          authError('NotLoggedIn', `no stored login for profile "${g.profile}"`),
+          `run "atcli account login${g.profile === 'default' ? '' : ` --profile ${g.profile}`}", or set ATCLI_IDENTIFIER and ATCLI_PASSWORD`,
+        );
       }
       if (info.insecure) err.warn(`session file ${info.path} is readable by other users; run: chmod 600 "${info.path}"`);
       const auth = new SessionAuth(sessions, g.profile);

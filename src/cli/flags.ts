@@ -7,6 +7,7 @@ import { checkDid } from '../core/syntax/did.js';
 import { checkHandle } from '../core/syntax/handle.js';
 import { checkNsid } from '../core/syntax/nsid.js';
 import { checkAtIdentifier } from '../core/syntax/atidentifier.js';
+import { checkServiceUrl } from '../core/net/url-policy.js';
 import type { ArgSpec, OptionSpec, ValueKind } from './spec.js';
 
 /** The longest timer Node can hold (setTimeout overflows past 2^31 - 1 ms and fires at once). */
@@ -181,18 +182,29 @@ export function duration(bounds: { minMs?: number; maxMs?: number } = {}): Parse
   };
 }
 
-/** An http(s) or ws(s) URL with no trailing slash. Address policy is applied later, by core. */
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4 };
+
+/** A size in bytes: "1048576", "512MiB", "8GiB", "1.5GB". */
+export function byteSize(bounds: { min?: number } = {}): Parser<number> {
+  const min = bounds.min ?? 1;
+  return (text, flag) => {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+    const unit = SIZE_UNITS[(m?.[2] ?? '').toLowerCase()];
+    const n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min) throw usage('InvalidSize', `${flag} must be a size in bytes of at least ${min} (units KiB, MiB, GiB, TiB or KB, MB, GB, TB), got "${text}"`);
+    return n;
+  };
+}
+
+/**
+ * A service URL (http(s), or ws(s) where allowed), checked as written by core's URL policy
+ * (docs/network-policy.md): ambiguous hosts and user:password@ are refused here; whether a
+ * loopback or private address may be reached is decided when it is connected to.
+ */
 export function serviceUrl(protocols: readonly string[] = ['http:', 'https:', 'ws:', 'wss:']): Parser<string> {
   return (text, flag) => {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw usage('InvalidUrl', `${flag} must be a URL, got "${text}"`, { hint: 'for example https://example.com' });
-    }
-    if (!protocols.includes(url.protocol)) {
-      throw usage('InvalidUrl', `${flag} must be a ${protocols.map((p) => p.slice(0, -1)).join(' or ')} URL, got "${text}"`);
-    }
+    const schemes = protocols.map((p) => p.replace(/:$/, ''));
+    checkServiceUrl(text, { dev: true, schemes, shape: 'base' }, flag);
     return text.replace(/\/+$/, '');
   };
 }

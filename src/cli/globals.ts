@@ -2,7 +2,7 @@
 // with their environment equivalents and the capability a command must have to accept them.
 import { usage } from '../core/errors.js';
 import { envFlag, type IO } from './io.js';
-import { duration, opt, serviceUrl } from './flags.js';
+import { byteSize, duration, opt, serviceUrl } from './flags.js';
 import type { Capability, OptionSpec } from './spec.js';
 
 export interface GlobalSpec {
@@ -34,10 +34,12 @@ export const GLOBAL_OPTIONS = {
   dryRun: { short: '-n', scope: 'dryRun', option: opt.flag('-n, --dry-run', 'show what would change and change nothing (commands that change something)') },
   timeout: { short: '--timeout', scope: 'network', option: opt.parsed('--timeout <seconds>', 'network timeout per request, retries included (default 30; units ms, s, m, h)', duration(), { env: 'ATCLI_TIMEOUT', valueKind: 'none' }) },
   plc: { short: '--plc', scope: 'network', option: opt.parsed('--plc <url>', 'PLC directory (default https://plc.directory)', collectUrl, { env: 'ATCLI_PLC_URL', valueKind: 'none' }) },
+  transferTimeout: { short: '--transfer-timeout', scope: 'network', option: opt.parsed('--transfer-timeout <duration>', 'longest a single download may take, however steadily it flows (default 2h)', duration(), { env: 'ATCLI_TRANSFER_TIMEOUT', valueKind: 'none' }) },
+  minRate: { short: '--min-rate', scope: 'network', option: opt.parsed('--min-rate <bytes/s>', 'a download slower than this (measured while waiting for the server) is stopped (default 1024; 0 turns it off)', byteSize({ min: 0 }), { env: 'ATCLI_MIN_RATE', valueKind: 'none' }) },
   handleResolver: { short: '--handle-resolver', scope: 'network', option: opt.parsed('--handle-resolver <url>', 'XRPC service for com.atproto.identity.resolveHandle when DNS and HTTPS do not answer', collectUrl, { env: 'ATCLI_HANDLE_RESOLVER', valueKind: 'none' }) },
   handleResolverFirst: { short: '--handle-resolver-first', scope: 'network', option: opt.flag('--handle-resolver-first', 'ask --handle-resolver before DNS and HTTPS') },
   dnsServer: { short: '--dns-server', scope: 'network', option: opt.value('--dns-server <ip[:port]>', 'DNS server for _atproto / _lexicon TXT look-ups (comma-separated for several)', { env: 'ATCLI_DNS_SERVER', valueKind: 'none' }) },
-  relay: { short: '--relay', scope: 'relay', option: opt.parsed('--relay <url>', 'relay for firehose and relay queries (default wss://bsky.network)', collectUrl, { env: 'ATCLI_RELAY_URL', valueKind: 'none' }) },
+  relay: { short: '--relay', scope: 'relay', option: opt.listParsed('--relay <url>', 'relay for firehose and relay queries (default wss://bsky.network; doctor checks each one given)', collectUrl, { env: 'ATCLI_RELAY_URL', valueKind: 'none' }) },
   profile: { short: '--profile', scope: 'auth', option: opt.value('--profile <name>', 'which stored login to use (default "default")', { env: 'ATCLI_PROFILE', valueKind: 'none' }) },
   dev: { short: '--dev', scope: 'network', option: opt.flag('--dev', 'development mode: allow http://, loopback and private addresses, .test handles, did:web:localhost%3APORT', { env: 'ATCLI_DEV' }) },
   connectTo: { short: '--connect-to', scope: 'network', option: opt.list('--connect-to <host:port:host2:port2>', 'connect to host2:port2 whenever a URL names host:port, like curl (the environment variable takes a comma-separated list)', { env: 'ATCLI_CONNECT_TO', valueKind: 'none' }) },
@@ -56,11 +58,15 @@ export interface Globals {
   yes: boolean;
   dryRun: boolean;
   timeoutMs: number;
+  transferTimeoutMs: number | undefined;
+  minBytesPerSecond: number | undefined;
   plcUrl: string;
   handleResolver: string | undefined;
   handleResolverFirst: boolean;
   dnsServers: string[] | undefined;
   relayUrl: string;
+  /** Every relay given (--relay repeated, or ATCLI_RELAY_URL comma-separated); relayUrl is the last. */
+  relays: string[];
   profile: string;
   dev: boolean;
   connectTo: string[];
@@ -88,6 +94,8 @@ export function readGlobals(raw: Record<string, unknown>, env: IO['env']): Globa
   const pick = <T>(name: GlobalName, fallback: T): T => (val(name) as T | undefined) ?? (fromEnv(env, G[name].option.env, (t) => asEnv(name, t) as T) ?? fallback);
   const connectTo = [...(val('connectTo') as string[]), ...((fromEnv(env, 'ATCLI_CONNECT_TO', (t) => asEnv('connectTo', t)) as string[] | undefined) ?? [])];
   const dns = pick<string | undefined>('dnsServer', undefined);
+  const givenRelays = val('relay') as string[];
+  const relays = givenRelays.length > 0 ? givenRelays : ((fromEnv(env, 'ATCLI_RELAY_URL', (t) => asEnv('relay', t)) as string[] | undefined) ?? ['wss://bsky.network']);
   return {
     json: val('json') as boolean,
     quiet: (val('quiet') as boolean) || envFlag(env, 'ATCLI_QUIET'),
@@ -98,11 +106,14 @@ export function readGlobals(raw: Record<string, unknown>, env: IO['env']): Globa
     yes: val('yes') as boolean,
     dryRun: val('dryRun') as boolean,
     timeoutMs: pick('timeout', DEFAULT_TIMEOUT_MS),
+    transferTimeoutMs: pick<number | undefined>('transferTimeout', undefined),
+    minBytesPerSecond: pick<number | undefined>('minRate', undefined),
     plcUrl: pick('plc', 'https://plc.directory'),
     handleResolver: pick<string | undefined>('handleResolver', undefined),
     handleResolverFirst: val('handleResolverFirst') as boolean,
     dnsServers: dns === undefined ? undefined : dns.split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    relayUrl: pick('relay', 'wss://bsky.network'),
+    relayUrl: relays[relays.length - 1] as string,
+    relays,
     profile: pick('profile', 'default'),
     dev: (val('dev') as boolean) || envFlag(env, 'ATCLI_DEV'),
     connectTo,

@@ -1,7 +1,7 @@
 // Where commands read their inputs from: small files or stdin ("-") with a size cap, JSON
 // arguments, private keys (a file, an environment variable or a hidden prompt — never argv).
 import { AtcliError, invalid, runtime, usage } from '../core/errors.js';
-import type { KeyType, PrivateKey } from '../core/crypto/index.js';
+import type { KeyType, PrivateKey, PublicKey } from '../core/crypto/index.js';
 import type { IO } from './io.js';
 import type { Prompts } from './context.js';
 
@@ -36,10 +36,26 @@ export async function refuseSecretArgument(value: string, provide: string): Prom
   }
 }
 
-/** A JSON document from a file or stdin ("-"); never echoes the content in errors. */
-export async function readJsonArgument(io: IO, path: string, what: string, maxBytes: number): Promise<unknown> {
+/** A public key given as a flag value (did:key:z…); a private key there is refused, never echoed. */
+export async function publicKeyArgument(value: string, flag: string): Promise<PublicKey> {
+  await refuseSecretArgument(value, `${flag} takes the public key (did:key:z…); keep the private key out of the command line`);
+  const { parseDidKey } = await import('../core/crypto/index.js');
+  try {
+    return parseDidKey(value);
+  } catch (err) {
+    if (!(err instanceof AtcliError)) throw err;
+    throw usage('InvalidKey', `${flag}: ${err.message}`, { hint: 'give the public signing key as did:key:z…' });
+  }
+}
+
+/**
+ * A JSON document from a file or stdin ("-"); never echoes the content in errors. `inspect` may
+ * refuse the text before it is parsed (a private key where a document belongs).
+ */
+export async function readJsonArgument(io: IO, path: string, what: string, maxBytes: number, inspect?: (text: string, where: string) => void): Promise<unknown> {
   const text = await readSmallInput(io, path, maxBytes, what);
   const where = path === '-' ? '(stdin)' : path;
+  inspect?.(text, where);
   if (text.trim() === '') throw invalid('InvalidJson', `${what} ${where} is empty`);
   try {
     return JSON.parse(text) as unknown;

@@ -95,8 +95,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     async runLeaf(node: TreeNode, spec: CommandSpec, cmd: Command) {
       path = node.path.join(' ');
       const program = rootOf(cmd);
-      g = readGlobals(program.opts(), io.env);
       refuseUnusableGlobals(globalsOnCommandLine(program), spec.uses, path);
+      g = readGlobals(program.opts(), io.env);
       if (g.version) throw usage('UnsupportedGlobalFlag', `--version is not an option of "atcli ${path}"`, { hint: 'run "atcli version"' });
       const { args, opts } = convertValues(spec, cmd);
       const { out, err } = writers(io, g);

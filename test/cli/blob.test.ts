@@ -1,10 +1,10 @@
-// `atcli blob` through the built binary, against a fake PDS + PLC directory on loopback that can
-// misbehave per blob (wrong bytes, 429 + Retry-After, a dropped connection).
+// `atcli blob` in-process, against a fake PDS + PLC directory on loopback that can misbehave per
+// blob (wrong bytes, 429 + Retry-After, a dropped connection).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, cliEnv, expectNoStack, runCli, stderrJsonError, stdoutJson, tempDir, type CliResult } from './run-cli.js';
+import { tempDir } from './run-cli.js';
+import { runIn, type InProcessResult } from '../support/test-io.js';
 import { makeBlob, startFakeBlobPds, type FakeBlob, type FakeBlobPds } from '../core/blob/fake-blob-pds.js';
 import { cidForRaw } from '../../src/core/codec/index.js';
 
@@ -12,6 +12,16 @@ const MIMES = ['image/png', 'image/jpeg', 'video/mp4', 'application/json', 'text
 const dir = tempDir('atcli-blob-cli-');
 const blobNames = (d: string): string[] => (existsSync(d) ? readdirSync(d).filter((n) => !n.endsWith('.json') && !n.startsWith('.')).sort() : []);
 const hidden = (d: string): string[] => (existsSync(d) ? readdirSync(d).filter((n) => n.startsWith('.')) : []);
+const runCli = (args: string[], opts: { env?: Record<string, string> } = {}): Promise<InProcessResult> => runIn(args, opts);
+
+function stdoutJson<T = Record<string, unknown>>(r: InProcessResult): T {
+  return JSON.parse(r.stdout) as T;
+}
+
+function stderrJsonError(r: InProcessResult): { code: string; message: string; hint?: string; details?: Record<string, unknown> } {
+  const lines = r.stderr.trim().split('\n');
+  return (JSON.parse(lines[lines.length - 1] as string) as { error: { code: string; message: string; hint?: string } }).error;
+}
 
 interface SyncJson {
   did: string;
@@ -43,7 +53,6 @@ describe('atcli blob sync / ls / get against a fake PDS', () => {
     const out = join(dir, 'wrong');
     const r = await runCli([...flags, 'blob', 'sync', pds.did, out, '--retries', '1']);
     expect(r.code, r.stderr).toBe(1);
-    expectNoStack(r);
     expect(r.stdout).toContain('9 downloaded');
     expect(r.stdout).toContain('1 FAILED');
     expect(r.stderr).toContain('error: 1 of 10 blobs failed after retries');
@@ -62,9 +71,9 @@ describe('atcli blob sync / ls / get against a fake PDS', () => {
     const res = stdoutJson<SyncJson>(j);
     expect(res).toMatchObject({ did: pds.did, total: 10, downloaded: 0, skipped: 9, bytes: 0 });
     expect(res.failed).toEqual([expect.objectContaining({ cid: bad.cid, code: 'BlobHashMismatch' })]);
-    const err = stderrJsonError(j) as { code: string; details?: { failed?: string[] } };
+    const err = stderrJsonError(j);
     expect(err.code).toBe('BlobSyncIncomplete');
-    expect(err.details?.failed).toEqual([bad.cid]);
+    expect(err.details?.['failed']).toEqual([bad.cid]);
     pds.misbehave.delete(bad.cid);
   });
 
@@ -95,14 +104,14 @@ describe('atcli blob sync / ls / get against a fake PDS', () => {
 
   it('the default folder is ./<did>-blobs (":" as "_"); bad options and a file as folder are usage errors', async () => {
     const cwd = tempDir('atcli-blob-cwd-');
-    const r = await new Promise<CliResult>((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...flags, 'blob', 'sync', pds.did, '--json'], { cwd, env: cliEnv() });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
+    const before = process.cwd();
+    process.chdir(cwd);
+    let r: InProcessResult;
+    try {
+      r = await runCli([...flags, 'blob', 'sync', pds.did, '--json']);
+    } finally {
+      process.chdir(before);
+    }
     expect(r.code, r.stderr).toBe(0);
     expect(stdoutJson<SyncJson>(r).dir).toBe('did_plc_ewvi7nxzyoun6zhxrhs64oiz-blobs');
     expect(blobNames(join(cwd, 'did_plc_ewvi7nxzyoun6zhxrhs64oiz-blobs'))).toHaveLength(10);
@@ -122,20 +131,17 @@ describe('atcli blob sync / ls / get against a fake PDS', () => {
   it('Ctrl-C during sync: exit 130, finished blobs kept, no partial file, the resume command printed; rerunning finishes', async () => {
     pds.delayMs = 150;
     const out = join(dir, 'interrupted');
-    const child = spawn(process.execPath, [BIN, ...flags, 'blob', 'sync', pds.did, out, '--concurrency', '2'], { env: cliEnv() });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdout.resume();
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const ctrlC = new AbortController();
+    const running = runIn([...flags, 'blob', 'sync', pds.did, out, '--concurrency', '2'], { signal: ctrlC.signal });
     const deadline = Date.now() + 10_000;
     while (blobNames(out).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGINT');
-    const code = await exited;
+    ctrlC.abort();
+    const { code, stderr } = await running;
     pds.delayMs = 0;
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/blob sync interrupted after \d+ of 10 blobs/);
     expect(stderr).toContain(`hint: resume with: atcli blob sync ${pds.did} ${out} --concurrency 2`);
-    expectNoStack({ code, signal: null, stdout: '', stderr });
+    expect(stderr).not.toMatch(/\n\s+at /);
     const kept = blobNames(out);
     expect(kept.length).toBeGreaterThanOrEqual(2);
     expect(kept.length).toBeLessThan(10);
@@ -153,6 +159,23 @@ describe('atcli blob sync / ls / get against a fake PDS', () => {
     expect(r.stdout.trim().split('\n')).toEqual(blobs.map((b) => b.cid).sort());
     const j = await runCli([...flags, 'blob', 'ls', pds.did, '--json']);
     expect(j.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(blobs.map((b) => ({ cid: b.cid })).sort((a, b) => (a.cid < b.cid ? -1 : 1)));
+    // On a terminal the listing has a header (bold when colour is on).
+    const tty = await runIn([...flags, 'blob', 'ls', pds.did], { tty: { stdout: true } });
+    expect(tty.stdout.trim().split('\n')).toEqual(['CID', ...blobs.map((b) => b.cid).sort()]);
+    const colour = await runIn([...flags, 'blob', 'ls', pds.did], { tty: { stdout: true }, env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    expect(colour.stdout.split('\n')[0]).toBe('\u001b[1mCID\u001b[22m');
+  });
+
+  it('blob sync on a terminal: a progress bar on stderr that is cleared before the summary; a coloured mark when colour is on', async () => {
+    const out = join(dir, 'tty');
+    const r = await runIn([...flags, 'blob', 'sync', pds.did, out], { tty: { stdout: true, stderr: true }, env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\u001b\[32m✓\u001b\[39m 10 blobs of did:plc:\S+ in .*: 10 downloaded/);
+    expect(r.stderr.endsWith('\r\u001b[2K')).toBe(true);
+    expect(r.stderr).toContain('syncing blobs of');
+    const plain = await runIn([...flags, 'blob', 'sync', pds.did, out]);
+    expect(plain.stdout).toMatch(/^✓ 10 blobs/);
+    expect(plain.stderr).toBe(`syncing blobs of ${pds.did} into ${out}…\n`);
   });
 
   it('blob get: verified to a file (no overwrite without --force), to piped stdout, or as JSON $bytes', async () => {
@@ -167,13 +190,13 @@ describe('atcli blob sync / ls / get against a fake PDS', () => {
     expect(again.stderr).toContain('--force');
     expect((await runCli([...flags, 'blob', 'get', pds.did, b.cid, '-o', file, '--force'])).code).toBe(0);
 
-    const piped = await new Promise<Buffer>((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...flags, 'blob', 'get', pds.did, b.cid], { env: cliEnv() });
-      const chunks: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => chunks.push(c));
-      child.on('close', () => resolve(Buffer.concat(chunks)));
-    });
-    expect(Buffer.compare(piped, b.bytes)).toBe(0);
+    const piped = await runCli([...flags, 'blob', 'get', pds.did, b.cid]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(Buffer.compare(piped.io.stdoutBytes(), b.bytes)).toBe(0);
+    const terminal = await runIn([...flags, 'blob', 'get', pds.did, b.cid], { tty: { stdout: true } });
+    expect(terminal.code).toBe(2);
+    expect(terminal.stderr).toContain('refusing to write a blob to the terminal');
+    expect(terminal.stdout).toBe('');
 
     const j = await runCli([...flags, 'blob', 'get', pds.did, b.cid, '--json']);
     const got = stdoutJson<{ cid: string; mimeType: string; size: number; bytes: { $bytes: string } }>(j);
@@ -220,7 +243,7 @@ describe('atcli blob compute / upload (offline parts)', () => {
     expect(bad.code).toBe(2);
     const missing = await runCli(['blob', 'compute', join(dir, 'absent')]);
     expect(missing.code).toBe(2);
-    expectNoStack(missing);
+    expect(missing.stderr).toBe(`error: no such file "${join(dir, 'absent')}"\nhint: check the path\n`);
   });
 
   it('upload --dry-run prints the reference it would upload; upload needs a login', async () => {

@@ -1,26 +1,16 @@
-// `atcli plc` through the built binary, offline (and against a stub directory on loopback where a
-// command needs one). The real directory is exercised in test/e2e/plc.test.ts.
+// `atcli plc` in-process (test IO), offline and against a stub directory on loopback where a
+// command needs one. The real directory is exercised in test/e2e/plc.test.ts. Only Ctrl-C on
+// `plc dump --tail` needs a process.
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey, type PrivateKey } from '../../src/core/crypto/index.js';
-import { didForGenesis, operationCid, signOperation, type AuditLogEntry, type Operation } from '../../src/core/plc/index.js';
-import { BIN, cliEnv, expectNoStack, runCli, stderrJsonError, stdoutJson, tempDir, type CliResult } from './run-cli.js';
-
-interface Genesis {
-  type: string;
-  rotationKeys: string[];
-  verificationMethods: Record<string, string>;
-  alsoKnownAs: string[];
-  services: Record<string, { type: string; endpoint: string }>;
-  prev: string | null;
-}
-
-// Many sequential CLI runs (each a Node start-up) per test: allow for a loaded machine.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+import { didForGenesis, operationCid, signOperation, type AuditLogEntry, type Operation, type UnsignedPlcOperation } from '../../src/core/plc/index.js';
+import { runIn, type InProcessResult, type TestIOOptions } from '../support/test-io.js';
+import { BIN, cliEnv, expectNoStack, stderrJsonError, stdoutJson, tempDir, type CliResult } from './run-cli.js';
 
 const dir = tempDir('atcli-plc-');
 const r0 = generatePrivateKey('p256');
@@ -28,8 +18,15 @@ const r1 = generatePrivateKey('k256');
 const signing = generatePrivateKey('k256');
 const stranger = generatePrivateKey('k256');
 
+const cli = (r: InProcessResult): CliResult => ({ ...r, signal: null });
+const json = <T>(r: InProcessResult): T => stdoutJson<T>(cli(r));
+const jsonError = (r: InProcessResult): ReturnType<typeof stderrJsonError> => stderrJsonError(cli(r));
+/** The operation inside what plc sign / update writes ({did, operation}). */
+const written = (r: InProcessResult): { did?: string; operation: Operation } => json(r);
+
+let seq = 0;
 function file(name: string, content: string): string {
-  const path = join(dir, name);
+  const path = join(dir, `${seq++}-${name}`);
   writeFileSync(path, content, { mode: 0o600 });
   return path;
 }
@@ -50,14 +47,10 @@ function genesisArgs(over: { rotation?: string[]; handle?: string; pds?: string;
 }
 
 /** Every form in which a private key could leak. */
-function secretForms(key: PrivateKey): string[] {
-  return [key.multikey(), key.hex(), key.hex().toUpperCase(), key.multikey().slice(1)];
-}
-
-function expectNoSecrets(results: CliResult[], keys: PrivateKey[]): void {
+function expectNoSecrets(results: InProcessResult[], keys: PrivateKey[]): void {
   for (const r of results) {
     for (const key of keys) {
-      for (const form of secretForms(key)) {
+      for (const form of [key.multikey(), key.hex(), key.hex().toUpperCase(), key.multikey().slice(1)]) {
         expect(r.stdout, 'stdout leaks a private key').not.toContain(form);
         expect(r.stderr, 'stderr leaks a private key').not.toContain(form);
       }
@@ -65,12 +58,13 @@ function expectNoSecrets(results: CliResult[], keys: PrivateKey[]): void {
   }
 }
 
+const run = (argv: string[], opts: TestIOOptions = {}): Promise<InProcessResult> => runIn(argv, opts);
+
 describe('atcli plc genesis', () => {
   it('prints an unsigned genesis operation on stdout (prev null, no sig) and the summary on stderr', async () => {
-    const r = await runCli(genesisArgs());
+    const r = await run(genesisArgs());
     expect(r.code, r.stderr).toBe(0);
-    const op = stdoutJson<Genesis>(r);
-    expect(op).toEqual({
+    expect(json(r)).toEqual({
       type: 'plc_operation',
       rotationKeys: [r0.publicKey.did(), r1.publicKey.did()],
       verificationMethods: { atproto: signing.publicKey.did() },
@@ -78,7 +72,7 @@ describe('atcli plc genesis', () => {
       services: { atproto_pds: { type: 'AtprotoPersonalDataServer', endpoint: 'https://pds.example.com' } },
       prev: null,
     });
-    expect(r.stderr).toContain('creates a new DID');
+    expect(r.stderr).toContain('+ creates a new DID');
     expect(r.stderr).toContain('plc sign');
   });
 
@@ -94,21 +88,21 @@ describe('atcli plc genesis', () => {
     ['a rotation key that is not a did:key', { rotation: ['did:key:zNotAKey'] }, /did:key/],
     ['a signing key that is not a did:key', { signing: 'zQ3shxyz' }, /signing key/],
   ])('refuses %s with exit 3 and prints nothing on stdout', async (_name, over, reason) => {
-    const r = await runCli([...genesisArgs(over as never), '--json']);
+    const r = await run([...genesisArgs(over), '--json']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toBe('');
-    expect(stderrJsonError(r).message).toMatch(reason);
-    expectNoStack(r);
+    expect(jsonError(r).message).toMatch(reason);
+    expectNoStack(cli(r));
   });
 
   it('a missing required flag is a usage error (exit 2)', async () => {
-    const r = await runCli(['plc', 'genesis', '--signing-key', signing.publicKey.did(), '--handle', 'a.example.com', '--pds', 'https://pds.example.com']);
+    const r = await run(['plc', 'genesis', '--signing-key', signing.publicKey.did(), '--handle', 'a.example.com', '--pds', 'https://pds.example.com']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--rotation-key');
   });
 
   it('refuses a private key given where a public key belongs, without echoing it', async () => {
-    const r = await runCli(genesisArgs({ signing: r0.multikey() }));
+    const r = await run(genesisArgs({ signing: r0.multikey() }));
     expect(r.code).toBe(2);
     expectNoSecrets([r], [r0]);
   });
@@ -117,100 +111,122 @@ describe('atcli plc genesis', () => {
 describe('atcli plc sign / calc-did (offline, genesis)', () => {
   let genesisPath: string;
   beforeAll(async () => {
-    const r = await runCli(genesisArgs());
-    genesisPath = file('genesis.json', r.stdout);
+    genesisPath = file('genesis.json', (await run(genesisArgs())).stdout);
   });
 
-  it('signs with a key file, with the environment variable, with hex + --key-type, and with key-generate JSON; calc-did agrees', async () => {
-    const results: CliResult[] = [];
+  it('signs with a key file, the environment variable, hex + --key-type, and key-generate JSON; writes the DID it creates; calc-did agrees', async () => {
+    const results: InProcessResult[] = [];
     const multikeyFile = file('r1.key', `${r1.multikey()}\n`);
-    const viaFile = await runCli(['plc', 'sign', genesisPath, '--key-file', multikeyFile]);
+    const viaFile = await run(['plc', 'sign', genesisPath, '--key-file', multikeyFile]);
     results.push(viaFile);
     expect(viaFile.code, viaFile.stderr).toBe(0);
-    const signed = stdoutJson<Operation>(viaFile);
+    const { did, operation: signed } = written(viaFile);
     expect(signed.sig).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expect(did).toBe(didForGenesis(signed));
     expect(viaFile.stderr).toContain('rotation key #1');
-    const did = didForGenesis(signed);
-    expect(viaFile.stderr).toContain(did);
+    expect(viaFile.stderr).toContain(`it creates ${did}`);
 
-    const viaEnv = await runCli(['plc', 'sign', genesisPath], { env: { ATCLI_PLC_SIGNING_KEY: r1.multikey() } });
+    const viaEnv = await run(['plc', 'sign', genesisPath], { env: { ATCLI_PLC_SIGNING_KEY: r1.multikey() } });
     results.push(viaEnv);
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
-    expect(stdoutJson<Operation>(viaEnv)).toEqual(signed); // RFC 6979: deterministic
+    expect(viaEnv.stdout).toBe(viaFile.stdout); // RFC 6979: deterministic
 
-    const viaHex = await runCli(['plc', 'sign', genesisPath, '--key-file', file('r0.hex', r0.hex()), '--key-type', 'p256']);
+    const viaHex = await run(['plc', 'sign', genesisPath, '--key-file', file('r0.hex', r0.hex()), '--key-type', 'p256']);
     results.push(viaHex);
     expect(viaHex.code, viaHex.stderr).toBe(0);
     expect(viaHex.stderr).toContain('rotation key #0');
 
-    const hexNoType = await runCli(['plc', 'sign', genesisPath, '--key-file', file('r0b.hex', r0.hex())]);
+    const hexNoType = await run(['plc', 'sign', genesisPath, '--key-file', file('r0b.hex', r0.hex())]);
     results.push(hexNoType);
     expect(hexNoType.code).toBe(2);
     expect(hexNoType.stderr).toContain('--key-type');
 
-    const json = file('r1.json', JSON.stringify({ type: 'k256', privateKey: r1.multikey(), publicKey: r1.publicKey.did() }));
-    const viaJson = await runCli(['plc', 'sign', genesisPath, '--key-file', json]);
+    const viaJson = await run(['plc', 'sign', genesisPath, '--key-file', file('r1.json', JSON.stringify({ type: 'k256', privateKey: r1.multikey(), publicKey: r1.publicKey.did() }))]);
     results.push(viaJson);
-    expect(stdoutJson<Operation>(viaJson)).toEqual(signed);
+    expect(viaJson.stdout).toBe(viaFile.stdout);
 
     const signedPath = file('signed.json', viaFile.stdout);
-    const calc = await runCli(['plc', 'calc-did', signedPath]);
+    const calc = await run(['plc', 'calc-did', signedPath]);
     results.push(calc);
     expect(calc.code).toBe(0);
     expect(calc.stdout).toBe(`${did}\n`);
-    const calcJson = await runCli(['plc', 'calc-did', '-', '--json'], { input: viaFile.stdout });
+    const calcJson = await run(['plc', 'calc-did', '-', '--json'], { stdin: viaFile.stdout });
     results.push(calcJson);
-    expect(stdoutJson(calcJson)).toEqual({ did, cid: operationCid(signed), signedBy: { keyIndex: 1, key: r1.publicKey.did() } });
+    expect(json(calcJson)).toEqual({ did, cid: operationCid(signed), signedBy: { keyIndex: 1, key: r1.publicKey.did() } });
+    const calcBare = await run(['plc', 'calc-did', '-'], { stdin: JSON.stringify(signed) });
+    expect(calcBare.stdout).toBe(`${did}\n`);
 
-    const piped = await runCli(['plc', 'sign', '-', '--key-file', multikeyFile], { input: await (await import('node:fs/promises')).readFile(genesisPath) });
+    const piped = await run(['plc', 'sign', '-', '--key-file', multikeyFile], { stdin: readFileSync(genesisPath) });
     results.push(piped);
-    expect(stdoutJson<Operation>(piped)).toEqual(signed);
-
+    expect(piped.stdout).toBe(viaFile.stdout);
     expectNoSecrets(results, [r0, r1]);
   });
 
-  it('refuses a key that is not one of the genesis rotation keys (exit 3), unless --force', async () => {
+  it('refuses a key that is not one of the genesis rotation keys (exit 3), unless --skip-authority-check', async () => {
     const keyFile = file('stranger.key', stranger.multikey());
-    const r = await runCli(['plc', 'sign', genesisPath, '--key-file', keyFile, '--json']);
+    const r = await run(['plc', 'sign', genesisPath, '--key-file', keyFile, '--json']);
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    const err = stderrJsonError(r);
+    const err = jsonError(r);
     expect(err.code).toBe('UnauthorizedKey');
     expect(err.message).toContain(stranger.publicKey.did());
-    const forced = await runCli(['plc', 'sign', genesisPath, '--key-file', keyFile, '--force']);
-    expect(forced.code).toBe(0);
-    expect(forced.stderr).toMatch(/warning: .*not one of/);
+    expect(err.hint).toContain('--skip-authority-check');
+    const skipped = await run(['plc', 'sign', genesisPath, '--key-file', keyFile, '--skip-authority-check']);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stderr).toMatch(/warning: .*not one of/);
     // …and calc-did will not vouch for it
-    const calc = await runCli(['plc', 'calc-did', file('forced.json', forced.stdout)]);
+    const calc = await run(['plc', 'calc-did', file('skipped.json', skipped.stdout)]);
     expect(calc.code).toBe(3);
     expect(calc.stderr).toContain('not signed by one of its own rotation keys');
-    expectNoSecrets([r, forced, calc], [stranger]);
+    expectNoSecrets([r, skipped, calc], [stranger]);
+  });
+
+  it('-f no longer skips the authority check: it is refused with exit 2, naming the flag that does', async () => {
+    const keyFile = file('stranger2.key', stranger.multikey());
+    for (const flag of ['-f', '--force']) {
+      const r = await run(['plc', 'sign', genesisPath, '--key-file', keyFile, flag, '--json']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(jsonError(r)).toMatchObject({ code: 'RemovedFlag', hint: expect.stringContaining('--skip-authority-check') });
+    }
+    expect((await run(['plc', 'sign', '--help'])).stdout).not.toMatch(/-f, --force/);
   });
 
   it('never reads a key from argv, and never echoes a bad key', async () => {
-    const asArg = await runCli(['plc', 'sign', r1.multikey()]);
+    const asArg = await run(['plc', 'sign', r1.multikey()]);
     expect(asArg.code).toBe(2);
     expect(asArg.stderr).toContain('--key-file');
-    const keyAsOp = await runCli(['plc', 'sign', file('oops.json', r1.multikey()), '--key-file', file('k', r1.multikey())]);
+    const keyAsOp = await run(['plc', 'sign', file('oops.json', r1.multikey()), '--key-file', file('k', r1.multikey())]);
     expect(keyAsOp.code).toBe(3);
     expect(keyAsOp.stderr).toContain('private key');
-    const publicKey = await runCli(['plc', 'sign', genesisPath, '--key-file', file('pub.key', r1.publicKey.did())]);
+    expect(keyAsOp.stderr).toContain('--key-file');
+    const publicKey = await run(['plc', 'sign', genesisPath, '--key-file', file('pub.key', r1.publicKey.did())]);
     expect(publicKey.code).toBe(3);
     expect(publicKey.stderr).toMatch(/public key/);
     const mangled = r1.multikey().slice(0, -3) + 'abc';
-    const bad = await runCli(['plc', 'sign', genesisPath, '--key-file', file('bad.key', mangled)]);
+    const bad = await run(['plc', 'sign', genesisPath, '--key-file', file('bad.key', mangled)]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).not.toContain(mangled);
-    const badJson = await runCli(['plc', 'sign', genesisPath, '--key-file', file('bad.json', `{"privateKey": "${r1.multikey()}"`)]);
+    const badJson = await run(['plc', 'sign', genesisPath, '--key-file', file('bad.json', `{"privateKey": "${r1.multikey()}"`)]);
     expect(badJson.code).toBe(3);
-    const noKey = await runCli(['plc', 'sign', genesisPath]);
+    const noKey = await run(['plc', 'sign', genesisPath]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('ATCLI_PLC_SIGNING_KEY');
+    const bothStdin = await run(['plc', 'sign', '-', '--key-file', '-']);
+    expect(bothStdin.code).toBe(2);
     expectNoSecrets([asArg, keyAsOp, publicKey, bad, badJson, noKey], [r1]);
   });
 
+  it('asks for the key with a hidden prompt on a terminal', async () => {
+    const r = await run(['plc', 'sign', genesisPath], { tty: { stdin: true, stderr: true }, answers: [r1.multikey()] });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.io.asked).toEqual(['Private rotation key (input hidden)']);
+    expect(written(r).operation.sig).toMatch(/^[A-Za-z0-9_-]{86}$/);
+    expectNoSecrets([r], [r1]);
+  });
+
   it('refuses to sign an invalid operation (exit 3)', async () => {
-    const op = JSON.parse((await runCli(genesisArgs())).stdout) as Genesis;
+    const op = JSON.parse(readFileSync(genesisPath, 'utf8')) as UnsignedPlcOperation;
     const keyFile = file('r1b.key', r1.multikey());
     for (const bad of [
       { ...op, alsoKnownAs: ['at://bad handle'] },
@@ -218,28 +234,48 @@ describe('atcli plc sign / calc-did (offline, genesis)', () => {
       { ...op, extra: 1 },
       { ...op, prev: undefined },
     ]) {
-      const r = await runCli(['plc', 'sign', file('bad-op.json', JSON.stringify(bad)), '--key-file', keyFile]);
+      const r = await run(['plc', 'sign', file('bad-op.json', JSON.stringify(bad)), '--key-file', keyFile]);
       expect(r.code, r.stderr).toBe(3);
       expect(r.stdout).toBe('');
     }
-    const notJson = await runCli(['plc', 'sign', file('not.json', '{"type": '), '--key-file', keyFile]);
+    const notJson = await run(['plc', 'sign', file('not.json', '{"type": '), '--key-file', keyFile]);
     expect(notJson.code).toBe(3);
     expect(notJson.stderr).toContain('not valid JSON');
+    const badWrapper = await run(['plc', 'sign', file('wrapper.json', JSON.stringify({ did: 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', operation: op, extra: 1 })), '--key-file', keyFile]);
+    expect(badWrapper.code).toBe(3);
+    expect(badWrapper.stderr).toContain('hint: give an operation, or {"did", "operation"} as plc update writes it');
+  });
+
+  it('a hostile 90 KB operation: the refusal lists 20 problems and counts the rest, in text and JSON', async () => {
+    const op = JSON.parse(readFileSync(genesisPath, 'utf8')) as UnsignedPlcOperation;
+    const path = file('huge.json', JSON.stringify({ ...op, rotationKeys: Array.from({ length: 5000 }, (_, i) => `did:key:zBad${i}`) }));
+    expect(readFileSync(path).length).toBeGreaterThan(80_000);
+    const env = { ATCLI_PLC_SIGNING_KEY: r1.multikey() };
+    const text = await run(['plc', 'sign', path], { env });
+    expect(text.code).toBe(3);
+    expect(text.stderr.split('\n').length).toBeLessThan(30);
+    expect(text.stderr).toMatch(/refusing to sign this operation \(500\d problems\)/);
+    const asJson = await run(['plc', 'sign', path, '--json'], { env });
+    const details = (JSON.parse(asJson.stderr) as { error: { details: { problems: string[]; problemsOmitted: number } } }).error.details;
+    expect(details.problems).toHaveLength(20);
+    expect(details.problemsOmitted).toBeGreaterThan(4980);
+    expect(asJson.stderr.length).toBeLessThan(10_000);
   });
 
   it('calc-did refuses unsigned, non-genesis and malformed input', async () => {
-    const unsigned = await runCli(['plc', 'calc-did', genesisPath]);
+    const unsigned = await run(['plc', 'calc-did', genesisPath]);
     expect(unsigned.code).toBe(3);
     expect(unsigned.stderr).toContain('sig');
-    const signed = signOperation(JSON.parse((await runCli(genesisArgs())).stdout) as Genesis as never, r0);
-    const update = signOperation({ ...(signed as object), prev: operationCid(signed) } as never, r0);
-    const notGenesis = await runCli(['plc', 'calc-did', file('update.json', JSON.stringify(update))]);
+    const op = JSON.parse(readFileSync(genesisPath, 'utf8')) as UnsignedPlcOperation;
+    const signed = signOperation(op, r0);
+    const update = signOperation({ ...op, prev: operationCid(signed) }, r0);
+    const notGenesis = await run(['plc', 'calc-did', file('update.json', JSON.stringify(update))]);
     expect(notGenesis.code).toBe(3);
     expect(notGenesis.stderr).toMatch(/genesis/);
-    const padded = await runCli(['plc', 'calc-did', '-'], { input: JSON.stringify({ ...signed, sig: `${signed.sig}==` }) });
+    const padded = await run(['plc', 'calc-did', '-'], { stdin: JSON.stringify({ ...signed, sig: `${signed.sig}==` }) });
     expect(padded.code).toBe(3);
     expect(padded.stderr).toContain('padding');
-    const missing = await runCli(['plc', 'calc-did', join(dir, 'nope.json')]);
+    const missing = await run(['plc', 'calc-did', join(dir, 'nope.json')]);
     expect(missing.code).toBe(2);
   });
 });
@@ -293,17 +329,18 @@ async function stubDirectory(): Promise<Stub> {
   };
 }
 
-describe('atcli plc sign / submit against a stub directory', () => {
+describe('atcli plc against a stub directory', () => {
   let stub: Stub;
-  let genesis: Genesis;
+  let genesis: UnsignedPlcOperation;
   let signedGenesis: Operation;
   let did: string;
   const createdAt = new Date(Date.now() - 3600_000).toISOString();
+  const at = (): string[] => ['--plc', stub.url];
 
   beforeAll(async () => {
     stub = await stubDirectory();
-    genesis = JSON.parse((await runCli(genesisArgs())).stdout) as Genesis;
-    signedGenesis = signOperation(genesis as never, r1);
+    genesis = json<UnsignedPlcOperation>(await run(genesisArgs()));
+    signedGenesis = signOperation(genesis, r1);
     did = didForGenesis(signedGenesis);
   });
   afterAll(async () => {
@@ -312,100 +349,113 @@ describe('atcli plc sign / submit against a stub directory', () => {
 
   it('submit of a new genesis: --dry-run prints the request; without --yes and a terminal it is exit 2; nothing is POSTed', async () => {
     const path = file('sg.json', JSON.stringify(signedGenesis));
-    const dry = await runCli(['--plc', stub.url, '--dry-run', 'plc', 'submit', path, '--json']);
+    const dry = await run([...at(), '--dry-run', 'plc', 'submit', path, '--json']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(stdoutJson(dry)).toMatchObject({ dryRun: true, did, url: `${stub.url}/${did}`, cid: operationCid(signedGenesis), submitted: false, operation: signedGenesis });
-    const noYes = await runCli(['--plc', stub.url, 'plc', 'submit', path]);
+    expect(json(dry)).toMatchObject({ dryRun: true, did, url: `${stub.url}/${did}`, cid: operationCid(signedGenesis), submitted: false, operation: signedGenesis });
+    const noYes = await run([...at(), 'plc', 'submit', path]);
     expect(noYes.code).toBe(2);
     expect(noYes.stderr).toContain(did);
     expect(noYes.stderr).toContain('--yes');
+    const declined = await run([...at(), 'plc', 'submit', path], { tty: { stdin: true, stderr: true }, answers: [false] });
+    expect(declined.code).toBe(2);
+    expect(declined.io.asked).toEqual([`Submit this operation for ${did} to ${stub.url}?`]);
     expect(stub.requests.filter((r) => r.method === 'POST')).toEqual([]);
   });
 
-  it('an update: sign checks the key against the audit log; submit refuses a lock-out unless --force', async () => {
+  it('an update: sign checks the key against the audit log; submit refuses a lock-out unless --allow-losing-keys', async () => {
     stub.logs.set(did, [{ did, operation: signedGenesis, cid: operationCid(signedGenesis), nullified: false, createdAt }]);
     const prev = operationCid(signedGenesis);
     const newKey = generatePrivateKey('k256');
     const update = { ...genesis, rotationKeys: [newKey.publicKey.did()], prev };
-    const opPath = file('update.json', JSON.stringify(update));
+    const barePath = file('update.json', JSON.stringify(update));
     const r0File = file('r0.key', r0.multikey());
 
-    const noDid = await runCli(['--plc', stub.url, 'plc', 'sign', opPath, '--key-file', r0File]);
+    const noDid = await run([...at(), 'plc', 'sign', barePath, '--key-file', r0File, '--json']);
     expect(noDid.code).toBe(2);
-    expect(noDid.stderr).toContain('--did');
+    expect(jsonError(noDid)).toMatchObject({ code: 'MissingDid', hint: expect.stringContaining('--did') });
 
-    const unauthorised = await runCli(['--plc', stub.url, 'plc', 'sign', opPath, '--did', did, '--key-file', file('s.key', stranger.multikey())]);
+    const unauthorised = await run([...at(), 'plc', 'sign', barePath, '--did', did, '--key-file', file('s.key', stranger.multikey())]);
     expect(unauthorised.code).toBe(3);
     expect(unauthorised.stderr).toContain('not authorised');
 
-    const signed = await runCli(['--plc', stub.url, 'plc', 'sign', opPath, '--did', did, '--key-file', r0File]);
+    const signed = await run([...at(), 'plc', 'sign', barePath, '--did', did, '--key-file', r0File]);
     expect(signed.code, signed.stderr).toBe(0);
     expect(signed.stderr).toMatch(/warning: after this operation you would hold none of the rotation keys/);
+    expect(written(signed).did).toBe(did);
     const signedPath = file('update.signed.json', signed.stdout);
 
-    const refused = await runCli(['--plc', stub.url, 'plc', 'submit', signedPath, '--did', did, '--yes', '--json']);
+    const otherDid = await run([...at(), 'plc', 'submit', signedPath, '--did', 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', '--yes', '--json']);
+    expect(otherDid.code).toBe(2);
+    expect(jsonError(otherDid)).toMatchObject({ code: 'OperationDidMismatch', hint: 'the file names its DID; drop --did or use the file for that DID' });
+
+    const refused = await run([...at(), 'plc', 'submit', signedPath, '--yes', '--json']);
     expect(refused.code).toBe(3);
-    expect(stderrJsonError(refused).code).toBe('Lockout');
+    expect(jsonError(refused)).toMatchObject({ code: 'Lockout', hint: expect.stringContaining('--allow-losing-keys') });
 
     // Holding the new key too (given with --key-file) is fine.
-    const holding = await runCli(['--plc', stub.url, '--dry-run', 'plc', 'submit', signedPath, '--did', did, '--key-file', file('new.key', newKey.multikey())]);
+    const holding = await run([...at(), '--dry-run', 'plc', 'submit', signedPath, '--key-file', file('new.key', newKey.multikey())]);
     expect(holding.code, holding.stderr).toBe(0);
-    const forced = await runCli(['--plc', stub.url, '--dry-run', 'plc', 'submit', signedPath, '--did', did, '--force']);
-    expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.stderr).toMatch(/warning: .*--force/);
+    const allowed = await run([...at(), '--dry-run', 'plc', 'submit', signedPath, '--allow-losing-keys']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toMatch(/warning: .*hold none of the rotation keys .*as allowed/);
+    for (const flag of ['-f', '--force']) {
+      const old = await run([...at(), '--dry-run', 'plc', 'submit', signedPath, flag, '--json']);
+      expect(old.code).toBe(2);
+      expect(jsonError(old)).toMatchObject({ code: 'RemovedFlag', hint: expect.stringContaining('--allow-losing-keys') });
+    }
 
-    const missingDid = await runCli(['--plc', stub.url, 'plc', 'submit', signedPath]);
-    expect(missingDid.code).toBe(2);
+    const bare = await run([...at(), 'plc', 'submit', file('bare.signed.json', JSON.stringify(written(signed).operation)), '--json']);
+    expect(bare.code).toBe(2);
+    expect(jsonError(bare).code).toBe('MissingDid');
     expect(stub.requests.filter((r) => r.method === 'POST')).toEqual([]);
-    expectNoSecrets([noDid, unauthorised, signed, refused, holding, forced, missingDid], [r0, stranger, newKey]);
+    expectNoSecrets([noDid, unauthorised, signed, refused, holding, allowed, bare], [r0, stranger, newKey]);
+  });
+
+  it('plc history: a table (aligned with a header on a terminal, tab-separated when piped), and what changed with --long', async () => {
+    const piped = await run([...at(), 'plc', 'history', did]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout.split('\n')[0]).toBe(['0', createdAt, operationCid(signedGenesis), 'plc_operation', '#1', '', '✓'].join('\t'));
+    const tty = await run([...at(), 'plc', 'history', did, '--long'], { tty: { stdout: true } });
+    const lines = tty.stdout.split('\n');
+    expect(lines[0]).toMatch(/^#\s+createdAt\s+cid\s+type\s+key\s+nullified\s+ok$/);
+    expect(lines[1]).toMatch(new RegExp(`^0\\s+${createdAt}\\s+${operationCid(signedGenesis)}\\s+plc_operation\\s+#1\\s+✓$`));
+    expect(tty.stdout).toContain('  creates a new DID (genesis operation)');
+    const coloured = await run([...at(), 'plc', 'history', did], { tty: { stdout: true }, env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    expect(coloured.stdout).toContain('\u001b[32m✓');
   });
 
   it('plc verify on an audit-log file, offline: passes, and fails naming the operation', async () => {
     const entries: AuditLogEntry[] = [{ did, operation: signedGenesis, cid: operationCid(signedGenesis), nullified: false, createdAt }];
-    const second = signOperation({ ...genesis, alsoKnownAs: ['at://bob.example.com'], prev: entries[0]!.cid } as never, r0);
+    const second = signOperation({ ...genesis, alsoKnownAs: ['at://bob.example.com'], prev: entries[0]!.cid }, r0);
     entries.push({ did, operation: second, cid: operationCid(second), nullified: false, createdAt: new Date(Date.now() - 1000).toISOString() });
-    const ok = await runCli(['plc', 'verify', file('audit.json', JSON.stringify(entries)), '--json']);
+    const ok = await run(['plc', 'verify', file('audit.json', JSON.stringify(entries)), '--json']);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(stdoutJson(ok)).toMatchObject({ did, valid: true, source: 'file', operations: 2, document: null });
+    expect(json(ok)).toMatchObject({ did, valid: true, source: 'file', operations: 2, document: null });
+    const human = await run(['plc', 'verify', '-'], { stdin: JSON.stringify(entries) });
+    expect(human.stdout).toContain(`✓ ${did}: the log verifies (2 operations, 0 nullified)`);
+    expect(human.stdout).toContain('(offline: the DID document was not compared with a directory)');
 
     const doctored = JSON.parse(JSON.stringify(entries)) as AuditLogEntry[];
     doctored[1]!.nullified = true;
-    const bad = await runCli(['plc', 'verify', file('audit-bad.json', JSON.stringify(doctored))]);
+    const bad = await run(['plc', 'verify', file('audit-bad.json', JSON.stringify(doctored))]);
     expect(bad.code).toBe(3);
     expect(bad.stdout).toContain(`operation #1 (${entries[1]!.cid})`);
     expect(bad.stdout).toContain('nullified');
 
-    const notLog = await runCli(['plc', 'verify', file('not-log.json', '{"a":1}')]);
-    expect(notLog.code).toBe(3);
-    const badDid = await runCli(['plc', 'verify', 'did:plc:TOOSHORT']);
-    expect(badDid.code).toBe(2);
-  });
-});
-
-describe('atcli plc: help and usage', () => {
-  it('every plc command has examples in its help', async () => {
-    for (const cmd of ['history', 'data', 'verify', 'genesis', 'update', 'sign', 'submit', 'calc-did', 'dump']) {
-      const r = await runCli(['plc', cmd, '--help']);
-      expect(r.code, cmd).toBe(0);
-      expect(r.stdout, cmd).toContain('Examples:');
-      expect(r.stdout, cmd).toContain(`atcli plc ${cmd}`);
-    }
+    expect((await run(['plc', 'verify', file('not-log.json', '{"a":1}')])).code).toBe(3);
+    expect((await run(['plc', 'verify', 'did:plc:TOOSHORT'])).code).toBe(2);
+    expect((await run(['plc', 'verify', did, '--did', did])).code).toBe(2);
   });
 
-  it('dump validates its flags before any request', async () => {
-    expect((await runCli(['--plc', 'http://127.0.0.1:1', 'plc', 'dump', '--cursor', 'yesterday'])).code).toBe(2);
-    expect((await runCli(['--plc', 'http://127.0.0.1:1', 'plc', 'dump', '--limit', '0'])).code).toBe(2);
-    expect((await runCli(['--plc', 'http://127.0.0.1:1', 'plc', 'dump', '--count', '5000'])).code).toBe(2);
-  });
-
-  it('update needs something to change', async () => {
-    const r = await runCli(['--plc', 'http://127.0.0.1:1', 'plc', 'update', 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa']);
+  it('update needs something to change (exit 2), and names what would', async () => {
+    const r = await run([...at(), 'plc', 'update', did]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('nothing to change');
+    expect(r.stderr).toContain(`atcli plc data ${did}`);
   });
 });
 
-describe('atcli plc dump against a stub export', () => {
+describe('atcli plc dump', () => {
   let server: Server;
   let url: string;
   const requests: string[] = [];
@@ -435,14 +485,22 @@ describe('atcli plc dump against a stub export', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
+  it('validates its flags before any request', async () => {
+    requests.length = 0;
+    for (const flags of [['--cursor', 'yesterday'], ['--limit', '0'], ['--count', '5000'], ['--interval', 'soon']]) {
+      expect((await run(['--plc', url, 'plc', 'dump', ...flags])).code, flags.join(' ')).toBe(2);
+    }
+    expect(requests).toEqual([]);
+  });
+
   it('pages through the export as NDJSON and prints the last cursor on stderr', async () => {
     requests.length = 0;
-    const r = await runCli(['--plc', url, 'plc', 'dump', '--count', '2']);
+    const r = await run(['--plc', url, 'plc', 'dump', '--count', '2']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual(rows);
     expect(requests).toHaveLength(4); // 2 + 2 + 1 + an empty page
     expect(r.stderr).toContain(`--cursor ${rows[4]!.createdAt}`);
-    const limited = await runCli(['--plc', url, 'plc', 'dump', '--limit', '2', '--cursor', rows[0]!.createdAt]);
+    const limited = await run(['--plc', url, 'plc', 'dump', '--limit', '2', '--cursor', rows[0]!.createdAt]);
     expect(limited.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { cid: string }).cid)).toEqual(['bafyrei1', 'bafyrei2']);
   });
 
@@ -453,7 +511,7 @@ describe('atcli plc dump against a stub export', () => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    for (let i = 0; i < 100 && stdout.split('\n').length <= rows.length; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && stdout.split('\n').length <= rows.length; i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300)); // a few polls of the empty tail
     child.kill('SIGINT');
     const code = await done;
@@ -461,5 +519,5 @@ describe('atcli plc dump against a stub export', () => {
     expect(stdout.trim().split('\n')).toHaveLength(rows.length);
     expect(stderr).toContain(`last cursor: ${rows[4]!.createdAt}`);
     expect(stderr).toContain(`atcli plc dump --cursor ${rows[4]!.createdAt}`);
-  });
+  }, 30_000);
 });

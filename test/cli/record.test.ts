@@ -1,13 +1,15 @@
-// `atcli record …` end to end: the built binary against the local test network (reference PLC and
-// PDS, test/setup/network.global.ts), plus the local checks a record body passes before any
-// network use.
+// `atcli record …` in-process against the local test network (reference PLC and PDS,
+// test/setup/network.global.ts), plus the local checks a record body passes before any network use.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createAccount, uniqueHandle, xrpc } from '../network/client.js';
 import { cidForCbor, encodeCbor, jsonToCbor } from '../../src/core/codec/index.js';
 import { generatePrivateKey } from '../../src/core/crypto/index.js';
-import { runCli, stderrJsonError, stdoutJson, tempDir, expectNoStack, type CliResult } from './run-cli.js';
+import { runIn, type InProcessResult, type TestIOOptions } from '../support/test-io.js';
+import { runCli, stderrJsonError, stdoutJson, tempDir, expectNoStack } from './run-cli.js';
+
+type CliResult = InProcessResult;
 
 const info = inject('network');
 
@@ -42,7 +44,7 @@ describe('record bodies are checked before anything is sent', () => {
     ['a bad $link', '{"$type": "app.bsky.feed.post", "text": "hi", "x": {"$link": "nope"}}', 'InvalidRecord'],
   ])('%s → exit 2 with a hint', async (_name, text, code) => {
     const file = write(`${code}.json`, text);
-    const result = await runCli(['--json', 'record', 'create', 'app.bsky.feed.post', file]);
+    const result = await runIn(['--json', 'record', 'create', 'app.bsky.feed.post', file]);
     expect(result.code, result.stderr).toBe(2);
     const err = stderrJsonError(result);
     expect(err.code).toBe(code);
@@ -52,17 +54,37 @@ describe('record bodies are checked before anything is sent', () => {
   });
 
   it('reads stdin, and checks the collection and record key arguments', async () => {
-    const stdin = await runCli(['record', 'put', 'app.bsky.feed.post', 'self', '-'], { input: '{"text": "no type"}' });
+    const stdin = await runIn(['record', 'put', 'app.bsky.feed.post', 'self', '-'], { stdin: '{"text": "no type"}' });
     expect(stdin.code).toBe(2);
     expect(stdin.stderr).toContain('record from stdin: the record has no "$type"');
-    expect((await runCli(['record', 'create', 'not an nsid', write('ok.json', JSON.stringify(post('x')))])).code).toBe(2);
-    expect((await runCli(['record', 'put', 'app.bsky.feed.post', 'bad/key', write('ok2.json', JSON.stringify(post('x')))])).code).toBe(2);
-    expect((await runCli(['record', 'put', 'app.bsky.feed.post', 'self', write('ok3.json', JSON.stringify(post('x'))), '--swap', 'nope'])).code).toBe(2);
-    expect((await runCli(['record', 'get', 'at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post'])).code).toBe(2);
+    expect((await runIn(['record', 'create', 'not an nsid', write('ok.json', JSON.stringify(post('x')))])).code).toBe(2);
+    expect((await runIn(['record', 'put', 'app.bsky.feed.post', 'bad/key', write('ok2.json', JSON.stringify(post('x')))])).code).toBe(2);
+    expect((await runIn(['record', 'put', 'app.bsky.feed.post', 'self', write('ok3.json', JSON.stringify(post('x'))), '--swap', 'nope'])).code).toBe(2);
+    expect((await runIn(['record', 'get', 'at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post'])).code).toBe(2);
+  });
+
+  it('record get: --cid cannot be verified (a PDS proves only the current version); a private key as --key is refused unechoed', async () => {
+    const uri = 'at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3kaaaaaaaaaa2';
+    const both = await runIn(['--json', 'record', 'get', uri, '--verify', '--cid', cidOf(post('x'))]);
+    expect(both.code).toBe(2);
+    expect(stderrJsonError(both).code).toBe('ConflictingArguments');
+    const secret = generatePrivateKey('k256').multikey();
+    const leaked = await runIn(['record', 'get', uri, '--key', secret]);
+    expect(leaked.code).toBe(2);
+    expect(leaked.stderr).not.toContain(secret);
+    const badCid = await runIn(['--json', 'record', 'get', uri, '--cid', 'nope']);
+    expect(badCid.code).toBe(2);
+    expect(stderrJsonError(badCid)).toMatchObject({ code: 'InvalidCid', hint: expect.stringContaining('atcli record get') as unknown });
+  });
+
+  it('no body on a terminal is a usage error, not a wait for input', async () => {
+    const result = await runIn(['record', 'create', 'app.bsky.feed.post'], { tty: { stdin: true } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no record body');
   });
 
   it('a write without a login is exit 5, after the body checks pass', async () => {
-    const result = await runCli(['record', 'create', 'app.bsky.feed.post', write('good.json', JSON.stringify(post('hello')))]);
+    const result = await runIn(['record', 'create', 'app.bsky.feed.post', write('good.json', JSON.stringify(post('hello')))]);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain('account login');
   });
@@ -77,7 +99,8 @@ describe.skipIf(!info)('record commands against the local network', () => {
   let did = '';
   let signingKey = '';
   const global = (): string[] => ['--dev', '--plc', net.plcUrl, '--dns-server', net.dnsServer, '--handle-resolver', net.pds.a.url];
-  const cli = (args: string[], input?: string): Promise<CliResult> => runCli([...global(), ...args], { configDir, timeoutMs: 25_000, ...(input === undefined ? {} : { input }) });
+  const cli = (args: string[], input?: string, tty?: TestIOOptions['tty']): Promise<CliResult> =>
+    runIn([...global(), ...args], { env: { ATCLI_CONFIG_DIR: configDir }, ...(input === undefined ? {} : { stdin: input }), ...(tty === undefined ? {} : { tty }) });
   const file = (name: string, value: unknown): string => {
     const path = join(dir, name);
     writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
@@ -154,7 +177,7 @@ describe.skipIf(!info)('record commands against the local network', () => {
     expect(out.proof.did).toBe(did);
     expect(out.proof.signingKey).toBe(signingKey);
     expect(out.proof.errors).toEqual([]);
-    expect(out.proof.checks.map((c) => c.name)).toEqual(['car', 'hashes', 'commit', 'did', 'signature', 'mst', 'record', 'served record']);
+    expect(out.proof.checks.map((c) => c.name)).toEqual(['car', 'hashes', 'commit', 'did', 'signature', 'mst', 'record']);
     expect(out.proof.checks.every((c) => c.ok)).toBe(true);
 
     // The same proof, checked by hand from the raw CAR, agrees.
@@ -170,7 +193,9 @@ describe.skipIf(!info)('record commands against the local network', () => {
 
     const custom2 = await cli(['--json', 'record', 'get', custom.uri, '--verify']);
     expect(custom2.code, custom2.stderr).toBe(0);
-    expect(stdoutJson<{ verified: boolean }>(custom2).verified).toBe(true);
+    expect(stdoutJson<{ verified: boolean; cid: string; value: unknown }>(custom2)).toEqual(
+      expect.objectContaining({ verified: true, cid: custom.cid, value: { $type: 'com.example.atcli.thing', n: 42, link: { $link: first.cid }, bytes: { $bytes: 'aGVsbG8' } } }),
+    );
   });
 
   it('get --verify with the wrong key: exit 3, the signature check names the key', async () => {
@@ -186,6 +211,10 @@ describe.skipIf(!info)('record commands against the local network', () => {
     expect(human.code).toBe(3);
     expect(human.stderr).toMatch(/✗ signature/);
     expect(human.stderr).toContain('proof INVALID: 1 check failed');
+    const quiet = await cli(['-q', 'record', 'get', first.uri, '--key', wrong]);
+    expect(quiet.code).toBe(3);
+    expect(quiet.stderr).toMatch(/^✗ signature/m);
+    expect(quiet.stderr).not.toContain('✓');
   });
 
   it('put: compare-and-swap with the current CID succeeds, with a stale one exits 3', async () => {
@@ -226,8 +255,10 @@ describe.skipIf(!info)('record commands against the local network', () => {
     expect(sort(ndjson(posts))).toEqual(sort(expected.filter((r) => r.collection === 'app.bsky.feed.post')));
 
     const human = await cli(['record', 'ls', did, '-c', 'com.example.atcli.thing']);
-    expect(human.stdout).toBe(`com.example.atcli.thing/self  ${custom.cid}\n`);
+    expect(human.stdout).toBe(`com.example.atcli.thing/self\t${custom.cid}\n`);
     expect(human.stderr).toContain('1 record in 1 collection');
+    const terminal = await cli(['record', 'ls', did, '-c', 'com.example.atcli.thing'], undefined, { stdout: true });
+    expect(terminal.stdout).toMatch(new RegExp(`^path +cid\\ncom\\.example\\.atcli\\.thing/self +${custom.cid}\\n$`));
 
     const limited = await cli(['--json', 'record', 'ls', did, '--limit', '2']);
     expect(ndjson(limited)).toHaveLength(2);
@@ -267,7 +298,8 @@ describe.skipIf(!info)('record commands against the local network', () => {
     // With --verify, the PDS's signed proof of absence is checked too.
     const goneVerify = await cli(['record', 'get', second.uri, '--verify']);
     expect(goneVerify.code).toBe(4);
-    expect(goneVerify.stderr).toContain(`confirms the record is absent`);
+    expect(goneVerify.stderr).toContain(`shows it is absent`);
+    expect(goneVerify.stderr).toContain(`hint: list the collection with "atcli record ls ${did} -c app.bsky.feed.post"`);
     expectNoStack(goneVerify);
 
     const ls = await cli(['--json', 'record', 'ls', did, '-c', 'app.bsky.feed.post']);

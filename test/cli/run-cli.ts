@@ -19,6 +19,8 @@ export interface CliOptions {
   input?: string | Buffer;
   configDir?: string;
   timeoutMs?: number;
+  /** Another entry script instead of bin/atcli.js (test/support/atcli-hooked.mjs). */
+  entry?: string;
 }
 
 export function tempDir(prefix = 'atcli-test-'): string {
@@ -46,7 +48,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   return new Promise((resolve, reject) => {
     // A throw-away HOME (and config dir inside it) unless the test passes its own config dir.
     const scratch = opts.configDir ?? tempDir('atcli-home-');
-    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(opts, scratch), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.entry ?? BIN, ...args], { env: cliEnv(opts, scratch), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -67,7 +69,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
 }
 
 /** Parses stdout as one JSON document, failing with the output when it is not. */
-export function stdoutJson<T = Record<string, unknown>>(result: CliResult): T {
+export function stdoutJson<T = Record<string, unknown>>(result: { stdout: string; stderr: string }): T {
   try {
     return JSON.parse(result.stdout) as T;
   } catch {
@@ -76,7 +78,7 @@ export function stdoutJson<T = Record<string, unknown>>(result: CliResult): T {
 }
 
 /** The --json error line on stderr. */
-export function stderrJsonError(result: CliResult): { code: string; message: string; hint?: string } {
+export function stderrJsonError<R extends { stderr: string }>(result: R): { code: string; message: string; hint?: string } {
   const lines = result.stderr.trim().split('\n');
   const last = lines[lines.length - 1] ?? '';
   try {
@@ -87,7 +89,7 @@ export function stderrJsonError(result: CliResult): { code: string; message: str
 }
 
 /** No stack traces reach users. */
-export function expectNoStack(result: CliResult): void {
+export function expectNoStack<R extends { stderr: string }>(result: R): void {
   if (/\n\s+at .+\(.+:\d+:\d+\)/.test(result.stderr) || /\n\s+at .+:\d+:\d+/.test(result.stderr)) {
     throw new Error(`stderr contains a stack trace:\n${result.stderr}`);
   }

@@ -1,10 +1,13 @@
 // account create / service-auth (PDS and offline) / activate / deactivate / status /
 // missing-blobs / plc recommended|request-token|sign|submit against the real local network.
+// In-process, except the migration that must be killed at a step (a process of its own).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createSession, uniqueHandle, xrpc, type TestNetwork } from '../network/client.js';
 import { runCli, stderrJsonError, stdoutJson, tempDir, type CliResult } from '../cli/run-cli.js';
+import { runIn } from '../support/test-io.js';
 import { devFlags, network, networkInfo, newAccount, populate, refuse, type TestAccount } from './helpers.js';
 import { generatePrivateKey, type PrivateKey } from '../../src/core/crypto/index.js';
 import { buildGenesis, buildUpdate, didForGenesis, operationCid, signOperation, type OperationData, type UnsignedOperation } from '../../src/core/plc/index.js';
@@ -34,8 +37,10 @@ describe.skipIf(!networkInfo)('atcli account administration against the local ne
     flags = devFlags(net);
   });
 
-  const run = (args: string[], env: Record<string, string> = {}, configDir?: string): Promise<CliResult> =>
-    runCli([...flags, ...args], { env, ...(configDir !== undefined ? { configDir } : {}), timeoutMs: 60_000 });
+  const run = async (args: string[], env: Record<string, string> = {}, configDir: string = tempDir('atcli-admin-')): Promise<CliResult> => {
+    const r = await runIn([...flags, ...args], { env: { ...env, ATCLI_CONFIG_DIR: configDir } });
+    return { code: r.code, signal: null, stdout: r.stdout, stderr: r.stderr };
+  };
 
   it('a self-managed identity: offline service-auth → create --existing-did (deactivated) → point the DID at the host → activate; status, deactivate, service-auth from the PDS', async () => {
     // A did:plc whose rotation and signing keys we hold, naming host B as its PDS.
@@ -135,7 +140,12 @@ describe.skipIf(!networkInfo)('atcli account administration against the local ne
     const login = await run(['account', 'login', '-u', account.did, '--pds', account.pdsUrl], { ATCLI_PASSWORD: account.password }, configDir);
     expect(login.code, login.stderr).toBe(0);
     const state = join(configDir, 'migrate.json');
-    const killed = await run(['account', 'migrate', '--to', net.pds.b.url, '--state-file', state, '--yes'], { ATCLI_NEW_PASSWORD: 'mb-new-pw-123', ATCLI_TEST_KILL_AFTER_STEP: 'import-repo' }, configDir);
+    const killed = await runCli([...flags, 'account', 'migrate', '--to', net.pds.b.url, '--state-file', state, '--yes'], {
+      configDir,
+      env: { ATCLI_NEW_PASSWORD: 'mb-new-pw-123', HOOK_KILL_AFTER_STEP: 'import-repo' },
+      entry: fileURLToPath(new URL('../support/atcli-hooked.mjs', import.meta.url)),
+      timeoutMs: 60_000,
+    });
     expect(killed.signal).toBe('SIGKILL');
     const env = { ATCLI_IDENTIFIER: account.did, ATCLI_PASSWORD: 'mb-new-pw-123', ATCLI_PDS_URL: net.pds.b.url };
     const nd = await run(['account', 'missing-blobs', '--json'], env);
@@ -151,8 +161,9 @@ describe.skipIf(!networkInfo)('atcli account administration against the local ne
     expect(text.stderr).toContain('3 missing blob references');
     // Finish the migration so nothing is left half-done: the blobs are then no longer missing.
     const done = await run(['account', 'migrate', '--resume', '--state-file', state, '--plc-token', 'unused-placeholder', '--yes', '--json'], { ATCLI_NEW_PASSWORD: 'mb-new-pw-123' }, configDir);
-    // The token given up front was not e-mailed to us: signing refuses it and a fresh one is requested.
-    expect(done.code).toBe(0);
+    // The token given up front was not e-mailed to us: signing refuses it and a fresh one is requested;
+    // without a terminal the run stops for it (exit 2).
+    expect(done.code, done.stderr).toBe(2);
     expect(stdoutJson(done)).toMatchObject({ status: 'waiting-for-plc-token' });
     const mails = (await net.mail(account.email)).filter((m) => m.template === 'plcOperation');
     const fin = await run(['account', 'migrate', '--resume', '--state-file', state, '--plc-token', mails[mails.length - 1]!.token!, '--yes', '--json'], { ATCLI_NEW_PASSWORD: 'mb-new-pw-123' }, configDir);
@@ -175,7 +186,7 @@ describe.skipIf(!networkInfo)('atcli account administration against the local ne
 
     const badToken = await run(['account', 'plc', 'sign', opFile, '--token', 'AAAAA-BBBBB', '--json'], {}, configDir);
     expect(badToken.code).toBe(3);
-    expect(stderrJsonError(badToken).code).toBe('PlcTokenRejected');
+    expect(stderrJsonError(badToken)).toMatchObject({ code: 'PlcTokenRejected', hint: expect.stringContaining('atcli account plc request-token') });
 
     const req = await run(['account', 'plc', 'request-token', '--json'], {}, configDir);
     expect(req.code, req.stderr).toBe(0);
@@ -188,8 +199,11 @@ describe.skipIf(!networkInfo)('atcli account administration against the local ne
     writeFileSync(signedFile, signed.stdout);
     const headBefore = await lastCid(net, account.did);
 
+    // The signed operation comes in an operation file that names its DID.
+    const file = JSON.parse(readFileSync(signedFile, 'utf8')) as { did: string; operation: UnsignedOperation & { services: Record<string, { type: string; endpoint: string }> } };
+    expect(file.did).toBe(account.did);
+    const op = file.operation;
     // Tampered after signing: the signature no longer verifies; nothing is sent.
-    const op = JSON.parse(readFileSync(signedFile, 'utf8')) as UnsignedOperation & { services: Record<string, { type: string; endpoint: string }> };
     const tampered = join(dir, 'tampered.json');
     writeFileSync(tampered, JSON.stringify({ ...op, services: { ...op.services, evil: { type: 'Evil', endpoint: 'https://evil.example' } } }));
     const refused = await run(['account', 'plc', 'submit', tampered, '--yes', '--json'], {}, configDir);
@@ -214,6 +228,6 @@ describe.skipIf(!networkInfo)('atcli account administration against the local ne
     writeFileSync(staleFile, JSON.stringify(staleOp));
     const stale = await run(['account', 'plc', 'submit', staleFile, '--yes', '--json'], {}, configDir);
     expect(stale.code).toBe(3);
-    expect(stderrJsonError(stale).code).toBe('StalePrev');
+    expect(stderrJsonError(stale)).toMatchObject({ code: 'StalePrev', hint: expect.stringContaining('atcli account plc sign') });
   });
 });

@@ -2,11 +2,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestNetwork } from '../network/client.js';
-import { runCli, stderrJsonError, stdoutJson, tempDir } from '../cli/run-cli.js';
+import { stderrJsonError, stdoutJson, tempDir, type CliResult } from '../cli/run-cli.js';
+import { runIn } from '../support/test-io.js';
 import { devFlags, expiredAccessToken, network, networkInfo, newAccount, refuse, type TestAccount } from './helpers.js';
 
 function allFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/** atcli in this process with its own config folder (a fresh one unless given). */
+async function runCli(args: string[], opts: { configDir?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  const r = await runIn(args, { env: { ...opts.env, ATCLI_CONFIG_DIR: opts.configDir ?? tempDir('atcli-config-') } });
+  return { code: r.code, signal: null, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe.skipIf(!networkInfo)('atcli account against the local PDS', () => {

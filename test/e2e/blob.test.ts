@@ -1,6 +1,6 @@
 // `atcli blob` against the real local PDS: an account with 24 blobs (some over 1 MB, several MIME
 // types) referenced by records; sync, resume after SIGINT and SIGKILL, corruption, get, upload,
-// compute.
+// compute. In-process, except the runs that are killed (processes of their own).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -8,11 +8,18 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { uploadBlob, xrpc, type BlobRef, type TestNetwork } from '../network/client.js';
-import { BIN, cliEnv, expectNoStack, runCli, stdoutJson, tempDir } from '../cli/run-cli.js';
+import { BIN, cliEnv, expectNoStack, stdoutJson, tempDir, type CliResult } from '../cli/run-cli.js';
+import { runIn, type InProcessResult } from '../support/test-io.js';
 import { applyWrites, devFlags, expiredAccessToken, network, networkInfo, newAccount, routeTo, type TestAccount, type Write } from './helpers.js';
 import { cidForRaw } from '../../src/core/codec/index.js';
 
 const COLLECTION = 'com.example.blobtest.file';
+
+/** atcli in this process with its own config folder (a fresh one unless given). */
+async function runCli(args: string[], opts: { configDir?: string; env?: Record<string, string> } = {}): Promise<CliResult & { io: InProcessResult['io'] }> {
+  const r = await runIn(args, { env: { ...opts.env, ATCLI_CONFIG_DIR: opts.configDir ?? tempDir('atcli-config-') } });
+  return { code: r.code, signal: null, stdout: r.stdout, stderr: r.stderr, io: r.io };
+}
 
 interface SyncJson {
   did: string;
@@ -115,7 +122,7 @@ describe.skipIf(!networkInfo)('atcli blob against the local PDS', () => {
     await proxy?.close();
   });
 
-  const sync = (out: string, extra: string[] = []) => runCli([...flags, 'blob', 'sync', alice.did, out, '--json', ...extra], { timeoutMs: 60_000 });
+  const sync = (out: string, extra: string[] = []) => runCli([...flags, 'blob', 'sync', alice.did, out, '--json', ...extra]);
 
   it('the account holds ≥ 20 blobs of varied sizes (some over 1 MB) and MIME types; blob ls lists exactly them', async () => {
     expect(refs.length).toBeGreaterThanOrEqual(20);
@@ -207,13 +214,9 @@ describe.skipIf(!networkInfo)('atcli blob against the local PDS', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(stdoutJson(r)).toEqual({ cid: ref.ref.$link, mimeType: ref.mimeType, size: ref.size, path: file, verified: true });
     expect(Buffer.compare(readFileSync(file), bytesByCid.get(ref.ref.$link)!)).toBe(0);
-    const piped = await new Promise<Buffer>((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...flags, 'blob', 'get', alice.did, ref.ref.$link], { env: cliEnv() });
-      const chunks: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => chunks.push(c));
-      child.on('close', () => resolve(Buffer.concat(chunks)));
-    });
-    expect(Buffer.compare(piped, bytesByCid.get(ref.ref.$link)!)).toBe(0);
+    const piped = await runCli([...flags, 'blob', 'get', alice.did, ref.ref.$link]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(Buffer.compare(piped.io.stdoutBytes(), bytesByCid.get(ref.ref.$link)!)).toBe(0);
     const missing = await runCli([...flags, 'blob', 'get', alice.did, cidForRaw(new Uint8Array([1, 2, 3, 4])).toString(), '-o', join(dir, 'none.bin')]);
     expect(missing.code).toBe(4);
   });

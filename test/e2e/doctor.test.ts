@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRecord, uniqueHandle, xrpc, type TestNetwork } from '../network/client.js';
 import { startLoopbackRelay, type LoopbackRelay } from '../network/loopback-relay.js';
-import { coreConfig, network, networkInfo, newAccount, type TestAccount } from './helpers.js';
+import { coreConfig, network, networkInfo, newAccount, visibleAccount, type TestAccount } from './helpers.js';
 import { runDoctor, type DoctorReport } from '../../src/core/doctor/index.js';
 import { requestCrawl } from '../../src/core/relay/index.js';
 import { generatePrivateKey } from '../../src/core/crypto/index.js';
@@ -13,7 +13,6 @@ import { buildUpdate, signOperation, type OperationData } from '../../src/core/p
 import type { HttpConfig } from '../../src/core/net/http.js';
 import type { IdentityConfig } from '../../src/core/identity/index.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** ATCLI_TEST_NO_APPVIEW=1: no PostgreSQL here; the AppView check is then left out (skipped). */
 const withAppView = process.env['ATCLI_TEST_NO_APPVIEW'] !== '1';
 
@@ -34,20 +33,7 @@ describe.skipIf(!networkInfo)('doctor (core, real network with the reference App
   let relay: LoopbackRelay;
 
   /** An account on PDS a with a profile the AppView has indexed. */
-  const visibleAccount = async (prefix: string): Promise<TestAccount> => {
-    const acct = await newAccount(net, prefix, 'a');
-    await createRecord(acct.pdsUrl, acct.accessJwt, acct.did, 'app.bsky.actor.profile', { $type: 'app.bsky.actor.profile', displayName: `doctor ${prefix}` }, 'self');
-    const deadline = Date.now() + 60_000;
-    while (appview !== null) {
-      const res = await fetch(`${appview.url}/xrpc/app.bsky.actor.getProfile?actor=${acct.did}`);
-      const body = (await res.json()) as { handle?: string; displayName?: string };
-      if (res.ok && body.handle === acct.handle && body.displayName === `doctor ${prefix}`) break;
-      if (Date.now() > deadline) throw new Error(`the AppView did not index ${acct.handle}: ${JSON.stringify(body)}`);
-      await sleep(250);
-    }
-    await relay.crawl();
-    return acct;
-  };
+  const visible = (prefix: string): Promise<TestAccount> => visibleAccount(net, prefix, { appview, relay });
 
   const doctor = (target: string, extra: { relays?: string[]; appview?: string | null } = {}): Promise<DoctorReport> =>
     runDoctor({ identity, target, relays: extra.relays ?? [relay.url], appview: extra.appview === undefined ? (appview?.url ?? null) : extra.appview, relayGraceMs: 500 });
@@ -66,7 +52,7 @@ describe.skipIf(!networkInfo)('doctor (core, real network with the reference App
   });
 
   it('a healthy account passes every check, asked by handle or by DID', async () => {
-    const acct = await visibleAccount('drok');
+    const acct = await visible('drok');
     const byHandle = await doctor(acct.handle);
     expect(byHandle, JSON.stringify(byHandle.checks, null, 1)).toMatchObject({ target: acct.handle, did: acct.did, handle: acct.handle, pds: net.pds.a.url, verdict: 'ok' });
     expect(statuses(byHandle)).toEqual({
@@ -93,7 +79,7 @@ describe.skipIf(!networkInfo)('doctor (core, real network with the reference App
   });
 
   it('a DNS record pointing at another DID: exactly handle-dns fails, asked by handle or by DID', async () => {
-    const acct = await visibleAccount('drdns');
+    const acct = await visible('drdns');
     const other = await newAccount(net, 'drother', 'b');
     await net.setTxt(`_atproto.${acct.handle}`, [[`did=${other.did}`]]);
     try {
@@ -133,7 +119,7 @@ describe.skipIf(!networkInfo)('doctor (core, real network with the reference App
   });
 
   it('a deactivated account: exactly account-active fails (a relay that agrees passes)', async () => {
-    const acct = await visibleAccount('droff');
+    const acct = await visible('droff');
     await xrpc(acct.pdsUrl, 'com.atproto.server.deactivateAccount', { accessJwt: acct.accessJwt, body: {} });
     await relay.crawl();
     const r = await doctor(acct.did);
@@ -147,7 +133,7 @@ describe.skipIf(!networkInfo)('doctor (core, real network with the reference App
   });
 
   it('a relay that lags: exactly its relay check fails', async () => {
-    const acct = await visibleAccount('drlag');
+    const acct = await visible('drlag');
     relay.hold(acct.did);
     await createRecord(acct.pdsUrl, acct.accessJwt, acct.did, 'app.bsky.feed.post', { $type: 'app.bsky.feed.post', text: 'the relay misses this', createdAt: new Date().toISOString() });
     await relay.crawl();

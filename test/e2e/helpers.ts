@@ -55,7 +55,7 @@ export function expiredAccessToken(accessJwt: string, secret: string): string {
   return `${header}.${expired}.${signature}`;
 }
 
-import { uploadBlob, xrpc, type BlobRef } from '../network/client.js';
+import { createRecord, uploadBlob, xrpc, type BlobRef } from '../network/client.js';
 
 export interface Write {
   $type: 'com.atproto.repo.applyWrites#create' | 'com.atproto.repo.applyWrites#update' | 'com.atproto.repo.applyWrites#delete';
@@ -167,4 +167,24 @@ export async function plcTokenFromMail(net: TestNetwork, email: string, after = 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no PLC token mail for ${email}`);
+}
+
+/**
+ * An account on PDS a with a profile record that the AppView (when one runs) has indexed, and that
+ * the loopback relay has crawled: an account every `doctor` check passes for.
+ */
+export async function visibleAccount(net: TestNetwork, prefix: string, opts: { appview: { url: string } | null; relay: { crawl(): Promise<void> } }): Promise<TestAccount> {
+  const acct = await newAccount(net, prefix, 'a');
+  const displayName = `doctor ${prefix}`;
+  await createRecord(acct.pdsUrl, acct.accessJwt, acct.did, 'app.bsky.actor.profile', { $type: 'app.bsky.actor.profile', displayName }, 'self');
+  const deadline = Date.now() + 60_000;
+  while (opts.appview !== null) {
+    const res = await fetch(`${opts.appview.url}/xrpc/app.bsky.actor.getProfile?actor=${acct.did}`);
+    const body = (await res.json()) as { handle?: string; displayName?: string };
+    if (res.ok && body.handle === acct.handle && body.displayName === displayName) break;
+    if (Date.now() > deadline) throw new Error(`the AppView did not index ${acct.handle}: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await opts.relay.crawl();
+  return acct;
 }

@@ -4,7 +4,7 @@
 // warning, invalid when only the current key is accepted. A commit by a key never in force is
 // invalid; did:web, which keeps no history, says so; an unreachable directory is "could not check".
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRecord, type TestNetwork } from '../network/client.js';
@@ -18,6 +18,7 @@ import { migrateAccount } from '../../src/core/account/migrate.js';
 import { SessionAuth, XrpcClient, login } from '../../src/core/xrpc/index.js';
 import { verifyRepoCar } from '../../src/core/repo/verify.js';
 import { buildRepo, chunks, signCommit } from '../core/repo/repo-builder.js';
+import { runIn } from '../support/test-io.js';
 
 const NEW_PASSWORD = 'history-new-host-pw-0123';
 
@@ -106,6 +107,24 @@ describe.skipIf(!networkInfo)('repo verify across a signing-key change (real PLC
     expect(last.nullified).toBe(false);
     expect(report.checks.find((c) => c.name === 'signature')).toMatchObject({ status: 'warning' });
     expect(report.warnings.join('\n')).toContain(keyBefore);
+  });
+
+  it('atcli repo verify of that CAR: exit 0 with a historical-snapshot warning; --current-key-only exits 3', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'atcli-history-car-')), 'before.car');
+    writeFileSync(file, before);
+    const flags = ['--dev', '--plc', net.plcUrl, '--dns-server', net.dnsServer];
+    const r = await runIn([...flags, 'repo', 'verify', file]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^! signature /m);
+    expect(r.stdout).toContain(`repository of ${account.did} is valid`);
+    expect(r.stderr).toContain('warning: historical snapshot: ');
+    expect(r.stderr).toContain(keyBefore);
+    expect(r.stderr).toContain('hint: --current-key-only refuses');
+    const json = await runIn([...flags, 'repo', 'verify', file, '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'valid', signature: { status: 'historical', key: keyBefore, currentKey: keyAfter } });
+    const strict = await runIn([...flags, 'repo', 'verify', file, '--current-key-only', '--json']);
+    expect(strict.code).toBe(3);
+    expect(JSON.parse(strict.stdout)).toMatchObject({ status: 'invalid', signature: { status: 'invalid', key: keyBefore } });
   });
 
   it('with currentKeyOnly the same CAR is invalid', async () => {

@@ -1,14 +1,22 @@
 // `atcli account migrate` against the real local network: one PLC directory, two PDS hosts.
+// Runs in-process (faults injected through the client factory) except where a process must die:
+// SIGKILL at a step boundary (test/support/atcli-hooked.mjs) and Ctrl-C.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createSession, xrpc, type TestNetwork } from '../network/client.js';
 import { spawn } from 'node:child_process';
 import { BIN, cliEnv, runCli, stdoutJson, tempDir, type CliResult } from '../cli/run-cli.js';
 import { applyWrites, devFlags, expiredAccessToken, network, networkInfo, newAccount, plcTokenFromMail, populate, type TestAccount, type Write } from './helpers.js';
+import { runIn, type TestIOOptions } from '../support/test-io.js';
+import { expiringTokens, failBefore, withHooks } from '../support/migration-hooks.js';
 import { generatePrivateKey } from '../../src/core/crypto/index.js';
 import { MIGRATION_STEPS } from '../../src/core/account/plan.js';
+import type { MigrationHooks } from '../../src/core/account/migrate.js';
+
+const HOOKED = fileURLToPath(new URL('../support/atcli-hooked.mjs', import.meta.url));
 
 const NEW_PASSWORD = 'new-host-password-0123';
 
@@ -25,12 +33,32 @@ function allFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-async function cli(m: Migration, args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliResult> {
-  return runCli([...m.flags, ...args], { configDir: m.configDir, env: { ...m.env, ...env }, timeoutMs });
+interface RunOpts {
+  env?: Record<string, string | undefined>;
+  hooks?: MigrationHooks;
+  tty?: TestIOOptions['tty'];
 }
 
+/** atcli in this process, with the migration's config, state and environment. */
+async function cli(m: Migration, args: string[], opts: RunOpts = {}): Promise<CliResult> {
+  const r = await runIn([...m.flags, ...args], {
+    env: { ...m.env, ATCLI_CONFIG_DIR: m.configDir, ...opts.env },
+    ...(opts.hooks ? { factory: withHooks(opts.hooks) } : {}),
+    ...(opts.tty ? { tty: opts.tty } : {}),
+  });
+  return { code: r.code, signal: null, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** atcli as a process that SIGKILLs itself right after `step` (none: runs to the end). */
+function killedAfter(step: string | undefined): (m: Migration, args: string[]) => Promise<CliResult> {
+  return (m, args) => runCli([...m.flags, ...args], { configDir: m.configDir, env: { ...m.env, HOOK_KILL_AFTER_STEP: step }, timeoutMs: 120_000, entry: HOOKED });
+}
+
+type Runner = (m: Migration, args: string[]) => Promise<CliResult>;
+const inProcess = (opts: RunOpts = {}): Runner => (m, args) => cli(m, args, opts);
+
 /** A logged-in (stored profile) atcli for `account` on host A, with its own config and state. */
-async function prepare(net: TestNetwork, account: TestAccount): Promise<Migration> {
+async function prepare(net: TestNetwork, account: TestAccount, run: 'in-process' | 'process' = 'in-process'): Promise<Migration> {
   const scratch = tempDir('atcli-migrate-');
   const m: Migration = {
     account,
@@ -39,26 +67,31 @@ async function prepare(net: TestNetwork, account: TestAccount): Promise<Migratio
     flags: devFlags(net),
     env: { ATCLI_NEW_PASSWORD: NEW_PASSWORD, HOME: scratch },
   };
-  const login = await cli(m, ['account', 'login', '-u', account.did, '--pds', account.pdsUrl, '--json'], { ATCLI_PASSWORD: account.password });
+  const args = ['account', 'login', '-u', account.did, '--pds', account.pdsUrl, '--json'];
+  const env = { ATCLI_PASSWORD: account.password };
+  const login = run === 'in-process' ? await cli(m, args, { env }) : await runCli([...m.flags, ...args], { configDir: m.configDir, env: { ...m.env, ...env } });
   expect(login.code, login.stderr).toBe(0);
   return m;
 }
 
 const latestPlcToken = plcTokenFromMail;
 
+/** A run that stopped for the e-mailed token: exit 2, JSON status "waiting-for-plc-token". */
+function waitingForToken(r: CliResult): boolean {
+  return r.code === 2 && stdoutJson<{ status: string }>(r).status === 'waiting-for-plc-token';
+}
+
 /**
  * Runs `migrate` (first with `args`), supplying the e-mailed token whenever a run stops for it,
- * until a run completes or is killed. Returns the last run.
+ * until a run completes, fails or is killed. Returns the last run.
  */
-async function migrateUntilDone(net: TestNetwork, m: Migration, args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  let r = await cli(m, [...args, '--state-file', m.stateFile, '--yes', '--json'], env);
+async function migrateUntilDone(net: TestNetwork, m: Migration, args: string[], run: Runner = inProcess()): Promise<CliResult> {
+  let r = await run(m, [...args, '--state-file', m.stateFile, '--yes', '--json']);
   for (let i = 0; i < 4; i++) {
-    if (r.signal === 'SIGKILL' || r.code !== 0) return r;
-    const out = stdoutJson<{ status: string }>(r);
-    if (out.status !== 'waiting-for-plc-token') return r;
+    if (r.signal === 'SIGKILL' || !waitingForToken(r)) return r;
     // A new request replaces the previous code, so the newest mail holds the valid one.
     const token = await latestPlcToken(net, m.account.email, 0);
-    r = await cli(m, ['account', 'migrate', '--resume', '--plc-token', token, '--state-file', m.stateFile, '--yes', '--json'], env);
+    r = await run(m, ['account', 'migrate', '--resume', '--plc-token', token, '--state-file', m.stateFile, '--yes', '--json']);
   }
   return r;
 }
@@ -263,22 +296,30 @@ describe.skipIf(!networkInfo)('atcli account migrate against two real PDS hosts'
     const stored = JSON.parse(readFileSync(sessionFile, 'utf8')) as { accessJwt: string; refreshJwt: string };
     writeFileSync(sessionFile, JSON.stringify({ ...stored, accessJwt: expiredAccessToken(stored.accessJwt, net.jwtSecret) }), { mode: 0o600 });
 
-    // Not a terminal: the first run stops for the e-mailed token, after the copy is verified.
-    const first = await cli(m, ['account', 'migrate', '--to', net.pds.b.url, '--state-file', m.stateFile, '--yes', '--json'], { ATCLI_TEST_EXPIRE_TOKENS: net.jwtSecret });
-    expect(first.code, first.stderr).toBe(0);
+    // No prompt possible (stdin is not a terminal): the first run stops for the e-mailed token, after
+    // the copy is verified — exit 2 naming --plc-token, the state saved. stderr is a terminal: the
+    // progress bars are cleared before every other line.
+    const first = await cli(m, ['account', 'migrate', '--to', net.pds.b.url, '--state-file', m.stateFile, '--yes', '--json'], { hooks: expiringTokens(net.jwtSecret), tty: { stderr: true } });
+    expect(first.code, first.stderr).toBe(2);
     const waiting = stdoutJson<{ status: string; next: string; plan: Array<{ name: string; status: string }> }>(first);
     expect(waiting.status).toBe('waiting-for-plc-token');
     expect(waiting.next).toContain('--resume --plc-token');
     expect(waiting.plan.find((p) => p.name === 'verify-copy')?.status).toBe('done');
     expect(waiting.plan.find((p) => p.name === 'sign-plc-op')?.status).toBe('pending');
-    expect(first.stderr).toContain('--resume --plc-token');
+    const stopped = JSON.parse(first.stderr.trim().split('\n').pop()!) as { error: { code: string; message: string; hint: string } };
+    expect(stopped.error).toMatchObject({ code: 'InputRequired', hint: expect.stringContaining('--resume --plc-token') });
+    expect(stopped.error.message).toContain('PLC confirmation code');
+    expect(JSON.parse(readFileSync(m.stateFile, 'utf8'))).toMatchObject({ status: 'waiting-for-plc-token' });
+    expect(first.stderr).toMatch(/copying blobs \[[#-]{24}\]/);
+    const permanent = first.stderr.split('\n').slice(0, -1).map((line) => line.split('\r').pop()!);
+    expect(permanent.filter((line) => /\[[#-]{24}\] \d+%/.test(line))).toEqual([]);
     expect(await repoStatus(net.pds.a.url, account.did)).toMatchObject({ active: true });
     expect((await plcData(net, account.did)).services['atproto_pds']?.endpoint).toBe(net.pds.a.url);
     const refreshed = JSON.parse(readFileSync(sessionFile, 'utf8')) as { refreshJwt: string };
     expect(refreshed.refreshJwt).not.toBe(stored.refreshJwt);
 
     const token = await latestPlcToken(net, account.email, 0);
-    const second = await cli(m, ['account', 'migrate', '--resume', '--plc-token', token, '--state-file', m.stateFile, '--yes', '--json'], { ATCLI_TEST_EXPIRE_TOKENS: net.jwtSecret });
+    const second = await cli(m, ['account', 'migrate', '--resume', '--plc-token', token, '--state-file', m.stateFile, '--yes', '--json'], { hooks: expiringTokens(net.jwtSecret) });
     expect(second.code, second.stderr).toBe(0);
     const done = stdoutJson<{ status: string; report: { records: { identical: boolean; source: number }; blobs: { new: number; old: number; missingOnNew: number }; preferences: { identical: boolean }; identity: { keptRotationKeys: string[]; keptServices: string[] }; old: { active: boolean }; new: { active: boolean } } }>(second);
     expect(done.status).toBe('completed');
@@ -310,8 +351,9 @@ describe.skipIf(!networkInfo)('atcli account migrate against two real PDS hosts'
     const one = async (step: string): Promise<void> => {
       const account = await newAccount(net, `kill-${MIGRATION_STEPS.indexOf(step as never)}`);
       await populate(account, { posts: 12, likes: 4, follows: 3, imagePosts: 2 });
-      const m = await prepare(net, account);
-      const killed = await migrateUntilDone(net, m, ['account', 'migrate', '--to', net.pds.b.url], { ATCLI_TEST_KILL_AFTER_STEP: step });
+      // Several of these run at once: each atcli is a process of its own.
+      const m = await prepare(net, account, 'process');
+      const killed = await migrateUntilDone(net, m, ['account', 'migrate', '--to', net.pds.b.url], killedAfter(step));
       expect(killed.signal, `${step}: ${killed.stderr}`).toBe('SIGKILL');
       const state = JSON.parse(readFileSync(m.stateFile, 'utf8')) as { steps: Record<string, { status: string }> };
       expect(state.steps[step]?.status, step).toBe('done');
@@ -319,7 +361,7 @@ describe.skipIf(!networkInfo)('atcli account migrate against two real PDS hosts'
         // Killed before activation: the old account is still the live one.
         expect(await repoStatus(net.pds.a.url, account.did), step).toMatchObject({ active: true });
       }
-      const resumed = await migrateUntilDone(net, m, ['account', 'migrate', '--resume']);
+      const resumed = await migrateUntilDone(net, m, ['account', 'migrate', '--resume'], killedAfter(undefined));
       expect(resumed.code, `${step}: ${resumed.stderr}`).toBe(0);
       expect(stdoutJson(resumed), step).toMatchObject({ status: 'completed', report: { records: { identical: true, missingOnNew: 0 }, blobs: { missingOnNew: 0 } } });
       const end = await expectMigrated(net, m);
@@ -342,8 +384,8 @@ describe.skipIf(!networkInfo)('atcli account migrate against two real PDS hosts'
     await populate(account, { posts: 5, likes: 1, follows: 1, imagePosts: 1 });
     const m = await prepare(net, account);
     const stderrs: string[] = [];
-    for (const step of ['blobs', 'submit-plc-op', 'activate']) {
-      const r = await migrateUntilDone(net, m, [...(existsSync(m.stateFile) ? ['account', 'migrate', '--resume'] : ['account', 'migrate', '--to', net.pds.b.url])], { ATCLI_TEST_FAIL_BEFORE_STEP: step });
+    for (const step of ['blobs', 'submit-plc-op', 'activate'] as const) {
+      const r = await migrateUntilDone(net, m, [...(existsSync(m.stateFile) ? ['account', 'migrate', '--resume'] : ['account', 'migrate', '--to', net.pds.b.url])], inProcess({ hooks: failBefore(step) }));
       expect(r.code, `${step}: ${r.stderr}`).toBe(1);
       stderrs.push(r.stderr);
       const err = JSON.parse(r.stderr.trim().split('\n').pop()!) as { error: { code: string; message: string; hint: string; details: { step: string; oldAccountActive: boolean; identityMoved: boolean } } };
@@ -385,7 +427,7 @@ describe.skipIf(!networkInfo)('atcli account migrate against two real PDS hosts'
     const account = await newAccount(net, 'mig-net');
     await populate(account, { posts: 3, likes: 0, follows: 0 });
     const m = await prepare(net, account);
-    const killed = await migrateUntilDone(net, m, ['account', 'migrate', '--to', net.pds.b.url], { ATCLI_TEST_KILL_AFTER_STEP: 'import-repo' });
+    const killed = await migrateUntilDone(net, m, ['account', 'migrate', '--to', net.pds.b.url], killedAfter('import-repo'));
     expect(killed.signal).toBe('SIGKILL');
     const port = new URL(net.pds.b.url).port;
     const down = await cli(m, ['--connect-to', `localhost:${port}:127.0.0.1:1`, 'account', 'migrate', '--resume', '--state-file', m.stateFile, '--yes', '--json']);
@@ -406,7 +448,7 @@ describe.skipIf(!networkInfo)('atcli account migrate against two real PDS hosts'
     expect(plan.ok).toBe(false);
     // Without --state-file the state lives under $XDG_STATE_HOME/atcli (default ~/.local/state/atcli).
     const xdg = tempDir('atcli-xdg-');
-    const byXdg = await cli(m2, ['account', 'migrate', '--to', net.pds.b.url, '--dry-run', '--json'], { XDG_STATE_HOME: xdg });
+    const byXdg = await cli(m2, ['account', 'migrate', '--to', net.pds.b.url, '--dry-run', '--json'], { env: { XDG_STATE_HOME: xdg } });
     expect(stdoutJson(byXdg)).toMatchObject({ stateFile: join(xdg, 'atcli', `migrate-${other.did}.json`) });
     const byHome = await cli(m2, ['account', 'migrate', '--to', net.pds.b.url, '--dry-run', '--json']);
     expect(stdoutJson(byHome)).toMatchObject({ stateFile: join(m2.env.HOME!, '.local', 'state', 'atcli', `migrate-${other.did}.json`) });

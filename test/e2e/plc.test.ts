@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TestNetwork } from '../network/client.js';
 import { updateHandle } from '../network/client.js';
-import { runCli, stderrJsonError, stdoutJson, tempDir, type CliOptions, type CliResult } from '../cli/run-cli.js';
+import { stderrJsonError, stdoutJson, tempDir, type CliResult } from '../cli/run-cli.js';
+import { runIn, type InProcessResult, type TestIOOptions } from '../support/test-io.js';
 import { devFlags, network, networkInfo, newAccount, refuse } from './helpers.js';
 import { generatePrivateKey, parsePrivateKey, type PrivateKey } from '../../src/core/crypto/index.js';
 import {
@@ -23,10 +24,13 @@ import {
 } from '../../src/core/plc/index.js';
 import { b64url, fromB64url, highS } from '../core/plc/helpers.js';
 
-// Many sequential CLI runs (each a Node start-up) per test: allow for a loaded machine.
+// Many sequential CLI runs per test: allow for a loaded machine.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const dir = tempDir('atcli-plc-e2e-');
+const asCli = (r: InProcessResult): CliResult => ({ ...r, signal: null });
+const json = <T = Record<string, unknown>>(r: InProcessResult): T => stdoutJson<T>(asCli(r));
+const jsonError = (r: InProcessResult): ReturnType<typeof stderrJsonError> => stderrJsonError(asCli(r));
 /** Every identity this file creates, verified again at the end. */
 const createdDids = new Set<string>();
 let seq = 0;
@@ -42,7 +46,7 @@ function keyFile(key: PrivateKey): string {
 }
 
 /** Every form in which a private key could leak. */
-function expectNoSecrets(results: CliResult[], keys: PrivateKey[]): void {
+function expectNoSecrets(results: InProcessResult[], keys: PrivateKey[]): void {
   for (const r of results) {
     for (const key of keys) {
       for (const form of [key.multikey(), key.hex(), key.hex().toUpperCase()]) {
@@ -77,7 +81,7 @@ interface HistoryResult {
 
 describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () => {
   let net: TestNetwork;
-  const cli = (args: string[], opts: CliOptions = {}): Promise<CliResult> => runCli([...devFlags(net), ...args], { timeoutMs: 30_000, ...opts });
+  const cli = (args: string[], opts: TestIOOptions = {}): Promise<InProcessResult> => runIn([...devFlags(net), ...args], opts);
 
   /** The directory's audit log, byte for byte (status + body), to prove nothing was sent. */
   async function auditSnapshot(did: string): Promise<string> {
@@ -92,7 +96,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
   }
 
   /** Submit a signed operation with the CLI; returns the result. */
-  async function submit(op: Operation, did: string | undefined, extra: string[] = []): Promise<CliResult> {
+  async function submit(op: Operation, did: string | undefined, extra: string[] = []): Promise<InProcessResult> {
     return cli(['plc', 'submit', file('signed.json', JSON.stringify(op)), ...(did ? ['--did', did] : []), '--yes', '--json', ...extra]);
   }
 
@@ -110,14 +114,14 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
     const handle = `fresh-${Math.random().toString(36).slice(2, 8)}.test`;
     let did: string;
     const keyFiles: Record<string, string> = {};
-    const outputs: CliResult[] = [];
+    const outputs: InProcessResult[] = [];
 
     it('(a) builds, signs and submits a genesis operation from scratch; atcli resolve finds it', async () => {
       const gens: Generated[] = [];
       for (const type of ['p256', 'k256', 'k256'] as const) {
-        const g = await runCli(['key', 'generate', '--type', type, '--json']);
+        const g = await runIn(['key', 'generate', '--type', type, '--json']);
         expect(g.code, g.stderr).toBe(0);
-        gens.push(stdoutJson<Generated>(g));
+        gens.push(json<Generated>(g));
       }
       [r0, r1, signingKey] = gens.map((g) => parsePrivateKey(g.privateKey)) as [PrivateKey, PrivateKey, PrivateKey];
       // the key-generate JSON itself is a valid --key-file
@@ -125,7 +129,8 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       keyFiles.r1 = file('r1.json', JSON.stringify(gens[1]));
       keyFiles.r2 = keyFile(r2);
 
-      const genesis = await cli(['plc', 'genesis', '--signing-key', gens[2]!.publicKey, '--rotation-key', gens[0]!.publicKey, '--rotation-key', gens[1]!.publicKey, '--handle', handle, '--pds', net.pds.a.url]);
+      // offline commands refuse the network flags
+      const genesis = await runIn(['plc', 'genesis', '--signing-key', gens[2]!.publicKey, '--rotation-key', gens[0]!.publicKey, '--rotation-key', gens[1]!.publicKey, '--handle', handle, '--pds', net.pds.a.url]);
       expect(genesis.code, genesis.stderr).toBe(0);
       const genesisPath = file('genesis.json', genesis.stdout);
 
@@ -134,30 +139,31 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       expect(signed.code, signed.stderr).toBe(0);
       const signedPath = file('signed-genesis.json', signed.stdout);
 
-      const calc = await cli(['plc', 'calc-did', signedPath]);
+      const calc = await runIn(['plc', 'calc-did', signedPath]);
       expect(calc.code, calc.stderr).toBe(0);
       did = calc.stdout.trim();
       expect(did).toMatch(/^did:plc:[a-z2-7]{24}$/);
-      expect(did).toBe(didForGenesis(JSON.parse(signed.stdout) as Operation));
+      expect(json<{ did: string; operation: Operation }>(signed)).toEqual({ did, operation: expect.objectContaining({ prev: null }) });
+      expect(did).toBe(didForGenesis(json<{ operation: Operation }>(signed).operation));
       createdDids.add(did);
       expect(await auditSnapshot(did)).toMatch(/^404 /);
 
       const sub = await cli(['plc', 'submit', signedPath, '--yes', '--json']);
       outputs.push(sub);
       expect(sub.code, sub.stderr).toBe(0);
-      expect(stdoutJson(sub)).toMatchObject({ did, submitted: true, confirmed: true, genesis: true, signedBy: { keyIndex: 1 } });
+      expect(json(sub)).toMatchObject({ did, submitted: true, confirmed: true, genesis: true, signedBy: { keyIndex: 1 } });
 
       const resolved = await cli([...refuse(handle), 'resolve', did, '--json']);
       expect(resolved.code, resolved.stderr).toBe(0);
-      expect(stdoutJson(resolved)).toMatchObject({ did, pds: net.pds.a.url, signingKey: signingKey.publicKey.did(), claimedHandle: handle });
+      expect(json(resolved)).toMatchObject({ did, pds: net.pds.a.url, signingKey: signingKey.publicKey.did(), claimedHandle: handle });
 
       const again = await cli(['plc', 'submit', signedPath, '--yes', '--json']);
       expect(again.code).toBe(3);
-      expect(stderrJsonError(again).code).toBe('DidExists');
+      expect(jsonError(again).code).toBe('DidExists');
       expectNoSecrets(outputs, [r0, r1, signingKey]);
     });
 
-    it('(b) updates handle, PDS, signing key and rotation keys with plc update → sign → submit; plc data shows it', async () => {
+    it('(b) the README pipeline, no --did anywhere: plc update > op.json && plc sign op.json > signed.json && plc submit signed.json; plc data shows it', async () => {
       const newHandle = `moved-${Math.random().toString(36).slice(2, 8)}.test`;
       const update = await cli([
         'plc', 'update', did,
@@ -174,20 +180,34 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       expect(update.stderr).toContain(`+ rotation key added at #1 (lowest priority): ${r2.publicKey.did()}`);
       expect(update.stderr).toMatch(/~ service "atproto_pds" changed: endpoint .* → /);
       expect(update.stderr).toMatch(/~ verification method "atproto" changed/);
-      const op = JSON.parse(update.stdout) as UnsignedPlcOperation;
-      expect(op.prev).toBe((await auditLog(did))[0]!.cid);
-      const opPath = file('update.json', update.stdout);
+      // the file names its DID, so neither sign nor submit needs --did
+      const written = json<{ did: string; operation: UnsignedPlcOperation }>(update);
+      expect(written.did).toBe(did);
+      expect(written.operation.prev).toBe((await auditLog(did))[0]!.cid);
+      expect(update.stderr).toContain('next: atcli plc sign op.json --key-file <rotation key> > signed.json && atcli plc submit signed.json');
+      const opPath = file('op.json', update.stdout);
 
-      const signed = await cli(['plc', 'sign', opPath, '--did', did, '--key-file', keyFiles.r0!]);
+      // a --did that is not the file's is a usage error, before any key is read
+      const otherDid = await cli(['plc', 'sign', opPath, '--did', 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', '--key-file', keyFiles.r0!, '--json']);
+      expect(otherDid.code).toBe(2);
+      expect(jsonError(otherDid)).toMatchObject({ code: 'OperationDidMismatch', hint: 'the file names its DID; drop --did or use the file for that DID' });
+
+      const signed = await cli(['plc', 'sign', opPath, '--key-file', keyFiles.r0!]);
       outputs.push(signed);
       expect(signed.code, signed.stderr).toBe(0);
-      const sub = await cli(['plc', 'submit', file('update.signed.json', signed.stdout), '--did', did, '--yes', '--json']);
+      expect(json<{ did: string }>(signed).did).toBe(did);
+      const before = await auditSnapshot(did);
+      // on a terminal, submit asks before it sends
+      const sub = await cli(['plc', 'submit', file('signed.json', signed.stdout)], { tty: { stdin: true, stderr: true }, answers: [true] });
       outputs.push(sub);
       expect(sub.code, sub.stderr).toBe(0);
+      expect(sub.io.asked).toEqual([`Submit this operation for ${did} to ${net.plcUrl}?`]);
+      expect(sub.stdout).toMatch(/^✓ submitted bafy\w+ for did:plc:/);
+      expect(await auditSnapshot(did)).not.toBe(before);
 
       const data = await cli(['plc', 'data', did, '--json']);
       expect(data.code, data.stderr).toBe(0);
-      expect(stdoutJson<PlcData>(data)).toEqual({
+      expect(json<PlcData>(data)).toEqual({
         did,
         rotationKeys: [r0.publicKey.did(), r2.publicKey.did()],
         verificationMethods: { atproto: newSigning.publicKey.did() },
@@ -208,12 +228,13 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
         expect(s.code, s.stderr).toBe(0);
         const sub = await cli(['plc', 'submit', file('u.signed.json', s.stdout), '--did', did, '--yes', '--json']);
         expect(sub.code, sub.stderr).toBe(0);
-        cids.push(stdoutJson<{ cid: string }>(sub).cid);
+        cids.push(json<{ cid: string }>(sub).cid);
       }
       const [opA, opB] = cids as [string, string];
 
       // A fork on opA by r2 itself (the same priority as opB's signer) is no recovery: refused
-      // by sign, and (signed with --force) by submit, before anything is sent.
+      // by sign, and (signed with --skip-authority-check) by submit, before anything is sent.
+      // (--did may still be given; it must match the file's.)
       const fork = await cli(['plc', 'update', did, '--prev', opA, '--handle', `rescued-${Math.random().toString(36).slice(2, 8)}.test`]);
       expect(fork.code, fork.stderr).toBe(0);
       expect(fork.stderr).toContain('RECOVERY');
@@ -222,12 +243,12 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       const weak = await cli(['plc', 'sign', forkPath, '--did', did, '--key-file', keyFiles.r2!]);
       expect(weak.code).toBe(3);
       expect(weak.stderr).toContain('does not outrank');
-      const weakForced = await cli(['plc', 'sign', forkPath, '--did', did, '--key-file', keyFiles.r2!, '--force']);
+      const weakForced = await cli(['plc', 'sign', forkPath, '--did', did, '--key-file', keyFiles.r2!, '--skip-authority-check']);
       expect(weakForced.code, weakForced.stderr).toBe(0);
       const before = await auditSnapshot(did);
       const weakSub = await cli(['plc', 'submit', file('weak.json', weakForced.stdout), '--did', did, '--yes', '--json']);
       expect(weakSub.code).toBe(3);
-      expect(stderrJsonError(weakSub).code).toBe('StalePrev');
+      expect(jsonError(weakSub).code).toBe('StalePrev');
       expect(await auditSnapshot(did)).toBe(before);
 
       // r0 (key #0) outranks r2 (key #1, which signed opB): the recovery goes through.
@@ -235,7 +256,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       expect(strong.code, strong.stderr).toBe(0);
       const rec = await cli(['plc', 'submit', file('rec.json', strong.stdout), '--did', did, '--yes', '--json']);
       expect(rec.code, rec.stderr).toBe(0);
-      const recResult = stdoutJson<{ cid: string; nullified: string[] }>(rec);
+      const recResult = json<{ cid: string; nullified: string[] }>(rec);
       expect(recResult.nullified).toEqual([opB]);
       expect(rec.stderr).toContain(`nullifies operation #3 (${opB})`);
 
@@ -244,7 +265,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
 
       const verify = await cli(['plc', 'verify', did, '--json']);
       expect(verify.code, verify.stderr).toBe(0);
-      const v = stdoutJson<VerifyResult>(verify);
+      const v = json<VerifyResult>(verify);
       expect(v).toMatchObject({ did, valid: true, operations: 5, document: { checked: true, matches: true } });
       expect(v.nullified).toEqual([{ index: 3, cid: opB, createdAt: log[3]!.createdAt, nullifiedBy: { index: 4, cid: recResult.cid } }]);
       const human = await cli(['plc', 'verify', did]);
@@ -252,7 +273,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
 
       const history = await cli(['plc', 'history', did, '--json']);
       expect(history.code, history.stderr).toBe(0);
-      const h = stdoutJson<HistoryResult>(history);
+      const h = json<HistoryResult>(history);
       expect(h.valid).toBe(true);
       expect(h.operations.map((o) => [o.nullified, o.nullifiedBy, o.signedBy?.keyIndex, o.valid])).toEqual([
         [false, null, 1, true],
@@ -281,12 +302,12 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       return { type: 'plc_operation', ...headData, prev: operationCid(head), ...over };
     }
 
-    async function expectRefused(signed: unknown, code: string, reason: RegExp, extra: string[] = []): Promise<CliResult> {
+    async function expectRefused(signed: unknown, code: string, reason: RegExp, extra: string[] = []): Promise<InProcessResult> {
       const before = await auditSnapshot(did);
       const r = await cli(['plc', 'submit', file('refused.json', JSON.stringify(signed)), '--did', did, '--yes', '--json', ...extra]);
       expect(r.code, r.stderr).toBe(3);
       expect(r.stdout).toBe('');
-      const err = stderrJsonError(r);
+      const err = jsonError(r);
       expect(err.code).toBe(code);
       expect(`${err.message} ${JSON.stringify((err as { details?: unknown }).details ?? '')}`).toMatch(reason);
       expect(await auditSnapshot(did)).toBe(before);
@@ -367,7 +388,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       expect(await auditSnapshot(badDid)).toMatch(/^404 /);
     });
 
-    it('removing every rotation key the submitter holds: refused, unless another held key is given or --force', async () => {
+    it('removing every rotation key the submitter holds: refused, unless another held key is given or --allow-losing-keys', async () => {
       const z = generatePrivateKey('k256');
       const lockout = signOperation(op({ rotationKeys: [z.publicKey.did()] }), k0);
       const refused = await expectRefused(lockout, 'Lockout', /hold none of the rotation keys/);
@@ -375,12 +396,13 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       const before = await auditSnapshot(did);
       const holding = await cli(['--dry-run', 'plc', 'submit', file('lockout.json', JSON.stringify(lockout)), '--did', did, '--key-file', keyFile(z), '--json']);
       expect(holding.code, holding.stderr).toBe(0);
-      expect(stdoutJson(holding)).toMatchObject({ dryRun: true, submitted: false, cid: operationCid(lockout) });
+      expect(json(holding)).toMatchObject({ dryRun: true, submitted: false, cid: operationCid(lockout) });
       expect(await auditSnapshot(did)).toBe(before);
-      // --force submits it
-      const forced = await submit(lockout, did, ['--force']);
+      // -f no longer means "anyway"; --allow-losing-keys submits it
+      expect((await submit(lockout, did, ['-f'])).code).toBe(2);
+      const forced = await submit(lockout, did, ['--allow-losing-keys']);
       expect(forced.code, forced.stderr).toBe(0);
-      expect(forced.stderr).toMatch(/warning: .*--force/);
+      expect(forced.stderr).toMatch(/warning: .*hold none of the rotation keys.*as allowed/);
       const log = await auditLog(did);
       expect(log[log.length - 1]!.cid).toBe(operationCid(lockout));
       expectNoSecrets([refused, holding, forced], [k0, k1, z]);
@@ -388,7 +410,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
   });
 
   // ------------------------------------------------------------------------------------------
-  it('a tombstone: refused without --force; afterwards data is exit 4 (deactivated), update exit 3, verify passes', async () => {
+  it('a tombstone: refused without --allow-tombstone; afterwards data is exit 4 (deactivated), update exit 3, verify passes', async () => {
     const k0 = generatePrivateKey('k256');
     const genesis = signOperation(
       {
@@ -408,20 +430,21 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
     const before = await auditSnapshot(did);
     const refused = await submit(tombstone, did);
     expect(refused.code).toBe(3);
-    expect(stderrJsonError(refused).code).toBe('Tombstone');
+    expect(jsonError(refused).code).toBe('Tombstone');
     expect(await auditSnapshot(did)).toBe(before);
-    const forced = await submit(tombstone, did, ['--force']);
+    expect(jsonError(await submit(tombstone, did, ['--allow-losing-keys'])).code).toBe('Tombstone');
+    const forced = await submit(tombstone, did, ['--allow-tombstone']);
     expect(forced.code, forced.stderr).toBe(0);
 
     const data = await cli(['plc', 'data', did, '--json']);
     expect(data.code).toBe(4);
-    expect(stderrJsonError(data).message).toMatch(/deactivated/);
+    expect(jsonError(data).message).toMatch(/deactivated/);
     const update = await cli(['plc', 'update', did, '--handle', 'back.test', '--json']);
     expect(update.code).toBe(3);
-    expect(stderrJsonError(update).code).toBe('PlcDeactivated');
+    expect(jsonError(update).code).toBe('PlcDeactivated');
     const verify = await cli(['plc', 'verify', did, '--json']);
     expect(verify.code, verify.stdout).toBe(0);
-    expect(stdoutJson(verify)).toMatchObject({ valid: true, head: { tombstoned: true, index: 1 }, document: { checked: true, matches: true } });
+    expect(json(verify)).toMatchObject({ valid: true, head: { tombstoned: true, index: 1 }, document: { checked: true, matches: true } });
   });
 
   // ------------------------------------------------------------------------------------------
@@ -442,7 +465,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       for (const did of dids) {
         const r = await cli(['plc', 'verify', did, '--json']);
         expect(r.code, `${did}: ${r.stdout} ${r.stderr}`).toBe(0);
-        expect(stdoutJson<VerifyResult>(r)).toMatchObject({ did, valid: true, document: { checked: true, matches: true } });
+        expect(json<VerifyResult>(r)).toMatchObject({ did, valid: true, document: { checked: true, matches: true } });
       }
       const aliceLog = await auditLog(alice.did);
       expect(aliceLog.length).toBe(2);
@@ -450,7 +473,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
       await net.setTxt(`_atproto.${renamed}`, [[`did=${alice.did}`]]);
       const byHandle = await cli([...refuse(renamed), 'plc', 'data', renamed, '--json']);
       expect(byHandle.code, byHandle.stderr).toBe(0);
-      expect(stdoutJson<PlcData>(byHandle)).toMatchObject({ did: alice.did, alsoKnownAs: [`at://${renamed}`] });
+      expect(json<PlcData>(byHandle)).toMatchObject({ did: alice.did, alsoKnownAs: [`at://${renamed}`] });
     });
 
     describe('fails naming the operation on doctored audit-log files', () => {
@@ -483,7 +506,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
         expect(entries).toHaveLength(4);
         const ok = await cli(['plc', 'verify', file('audit.json', JSON.stringify(entries)), '--json']);
         expect(ok.code, ok.stdout).toBe(0);
-        expect(stdoutJson<VerifyResult>(ok)).toMatchObject({ valid: true, operations: 4, document: null });
+        expect(json<VerifyResult>(ok)).toMatchObject({ valid: true, operations: 4, document: null });
       });
 
       function copy(): AuditLogEntry[] {
@@ -494,7 +517,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
         const path = file('doctored.json', JSON.stringify(doctored, null, 2));
         const r = await cli(['plc', 'verify', path, '--json']);
         expect(r.code, r.stdout).toBe(3);
-        const v = stdoutJson<VerifyResult>(r);
+        const v = json<VerifyResult>(r);
         expect(v.valid).toBe(false);
         const named = v.invalidOperations.find((o) => o.index === index);
         expect(named, JSON.stringify(v.problems)).toBeDefined();
@@ -554,7 +577,7 @@ describe.skipIf(!networkInfo)('atcli plc against the local PLC directory', () =>
     for (const cmd of ['history', 'data', 'verify']) {
       const r = await cli(['plc', cmd, 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', '--json']);
       expect(r.code, `${cmd}: ${r.stderr}`).toBe(4);
-      expect(stderrJsonError(r).code).toBe('DidNotFound');
+      expect(jsonError(r).code).toBe('DidNotFound');
     }
   });
 });

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestNetwork } from '../network/client.js';
-import { runCli, stdoutJson, tempDir } from '../cli/run-cli.js';
+import { runCli, stderrJsonError, stdoutJson, tempDir } from '../cli/run-cli.js';
+import { runIn } from '../support/test-io.js';
 import { applyWrites, devFlags, listAll, network, networkInfo, newAccount, populate, refuse, routeTo, type TestAccount } from './helpers.js';
 import { verifyRepoCar } from '../../src/core/repo/verify.js';
 import { buildMst } from '../../src/core/repo/mst.js';
@@ -36,35 +37,35 @@ describe.skipIf(!networkInfo)('atcli repo against the local PDS', () => {
 
   it('an account with ≥ 1,000 records exports and verifies valid; the tree rebuilt from its keys reproduces data', async () => {
     const out = join(dir, 'alice.car');
-    const r = await runCli([...flags, 'repo', 'export', alice.did, '-o', out, '--json'], { timeoutMs: 60_000 });
+    const r = await runIn([...flags, 'repo', 'export', alice.did, '-o', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const exported = stdoutJson<{ path: string; did: string; rev: string; bytes: number; blocks: number; verified: boolean }>(r);
     expect(exported).toMatchObject({ path: out, did: alice.did, verified: true });
     expect(exported.bytes).toBe(statSync(out).size);
 
-    const v = await runCli([...flags, 'repo', 'verify', out, '--json'], { timeoutMs: 60_000 });
+    const v = await runIn([...flags, 'repo', 'verify', out, '--json']);
     expect(v.code, v.stdout).toBe(0);
     const report = stdoutJson<{ valid: boolean; records: number; checks: Array<{ name: string; ok: boolean }> }>(v);
     expect(report.valid).toBe(true);
     expect(report.records).toBe(1051);
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
 
-    const online = await runCli([...flags, 'repo', 'verify', alice.handle], { timeoutMs: 60_000, env: {} });
+    const online = await runIn([...flags, 'repo', 'verify', alice.handle]);
     expect(online.code, online.stdout + online.stderr).toBe(0);
-    expect(online.stdout).toContain('is valid: 1051 records');
+    expect(online.stdout).toContain('is valid: 1,051 records');
 
     const { data, rebuilt } = await recomputedRoot(out);
     expect(rebuilt).toBe(data);
 
-    const again = await runCli([...flags, 'repo', 'export', alice.did, '-o', out]);
+    const again = await runIn([...flags, 'repo', 'export', alice.did, '-o', out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('--force');
   });
 
   it('repo ls equals listRecords for every collection', async () => {
     const car = join(dir, 'ls.car');
-    expect((await runCli([...flags, 'repo', 'export', alice.did, '-o', car, '--no-verify'])).code).toBe(0);
-    const r = await runCli([...flags, 'repo', 'ls', car, '--json'], { timeoutMs: 60_000 });
+    expect((await runIn([...flags, 'repo', 'export', alice.did, '-o', car, '--no-verify'])).code).toBe(0);
+    const r = await runIn([...flags, 'repo', 'ls', car, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { collection: string; rkey: string; cid: string });
     for (const collection of COLLECTIONS) {
@@ -73,7 +74,7 @@ describe.skipIf(!networkInfo)('atcli repo against the local PDS', () => {
       expect(fromCar, collection).toEqual(fromPds);
       expect(fromCar.length).toBeGreaterThan(0);
     }
-    const live = await runCli([...flags, 'repo', 'ls', alice.did, '-c', 'app.bsky.graph.follow'], { timeoutMs: 60_000 });
+    const live = await runIn([...flags, 'repo', 'ls', alice.did, '-c', 'app.bsky.graph.follow']);
     expect(live.stdout.trim().split('\n')).toHaveLength(200);
   });
 
@@ -83,7 +84,7 @@ describe.skipIf(!networkInfo)('atcli repo against the local PDS', () => {
     const bobFlags = [...devFlags(net), ...refuse(bob.handle)];
     const before = join(dir, 'before.car');
     const after = join(dir, 'after.car');
-    expect((await runCli([...bobFlags, 'repo', 'export', bob.did, '-o', before])).code).toBe(0);
+    expect((await runIn([...bobFlags, 'repo', 'export', bob.did, '-o', before])).code).toBe(0);
 
     const posts = await listAll(bob, 'app.bsky.feed.post');
     const likes = await listAll(bob, 'app.bsky.feed.like');
@@ -96,9 +97,9 @@ describe.skipIf(!networkInfo)('atcli repo against the local PDS', () => {
       ...deleted.map((d) => ({ $type: 'com.atproto.repo.applyWrites#delete' as const, collection: d.collection, rkey: d.rkey })),
       ...created.map((k) => ({ $type: 'com.atproto.repo.applyWrites#create' as const, collection: 'app.bsky.feed.post', rkey: k, value: { $type: 'app.bsky.feed.post', text: `new ${k}`, createdAt: new Date().toISOString() } })),
     ]);
-    expect((await runCli([...bobFlags, 'repo', 'export', bob.did, '-o', after])).code).toBe(0);
+    expect((await runIn([...bobFlags, 'repo', 'export', bob.did, '-o', after])).code).toBe(0);
 
-    const r = await runCli(['repo', 'diff', before, after, '--json']);
+    const r = await runIn(['repo', 'diff', before, after, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { op: string; collection: string; rkey: string; cid: string | null; prev: string | null });
     const got = rows.map((x) => `${x.op} ${x.collection}/${x.rkey}`).sort();
@@ -120,7 +121,7 @@ describe.skipIf(!networkInfo)('atcli repo against the local PDS', () => {
   });
 
   it('inspect and mst work on a live account and on the export', async () => {
-    const r = await runCli([...flags, 'repo', 'inspect', alice.handle, '--json'], { timeoutMs: 60_000 });
+    const r = await runIn([...flags, 'repo', 'inspect', alice.handle, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const out = stdoutJson<{ did: string; records: number; collections: Record<string, number> }>(r);
     expect(out.did).toBe(alice.did);
@@ -128,9 +129,9 @@ describe.skipIf(!networkInfo)('atcli repo against the local PDS', () => {
   });
 
   it('an export verified against a key the account does not use fails (exit 3)', async () => {
-    const key = stdoutJson<{ publicKey: string }>(await runCli(['key', 'generate', '--json'])).publicKey;
+    const key = stdoutJson<{ publicKey: string }>(await runIn(['key', 'generate', '--json'])).publicKey;
     const car = join(dir, 'alice.car');
-    const r = await runCli(['repo', 'verify', car, '--key', key, '--json']);
+    const r = await runIn(['repo', 'verify', car, '--key', key, '--json']);
     expect(r.code).toBe(3);
     expect(readFileSync(car).length).toBeGreaterThan(0);
   });
@@ -147,23 +148,28 @@ describe.skipIf(!networkInfo)('atcli repo import and xrpc procedure against the 
     const dir = tempDir('atcli-import-');
     const own = join(dir, 'own.car');
     const foreign = join(dir, 'foreign.car');
-    expect((await runCli([...flags, 'repo', 'export', owner.did, '-o', own])).code).toBe(0);
-    expect((await runCli([...flags, 'repo', 'export', other.did, '-o', foreign])).code).toBe(0);
+    expect((await runIn([...flags, 'repo', 'export', owner.did, '-o', own])).code).toBe(0);
+    expect((await runIn([...flags, 'repo', 'export', other.did, '-o', foreign])).code).toBe(0);
     const env = { ATCLI_IDENTIFIER: owner.handle, ATCLI_PASSWORD: owner.password, ATCLI_PDS_URL: owner.pdsUrl };
 
-    const refused = await runCli([...flags, 'repo', 'import', foreign, '--yes', '--json'], { env });
+    const refused = await runIn([...flags, 'repo', 'import', foreign, '--yes', '--json'], { env });
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('nothing was uploaded');
 
-    const dry = await runCli([...flags, 'repo', 'import', own, '--dry-run', '--json'], { env });
+    // With the PLC directory unreachable the signature cannot be checked: could not verify, nothing uploaded.
+    const unchecked = await runIn(['--dev', '--plc', 'http://127.0.0.1:1', '--timeout', '5', 'repo', 'import', own, '--yes', '--json'], { env });
+    expect(unchecked.code, unchecked.stderr).toBe(1);
+    expect(stderrJsonError(unchecked)).toMatchObject({ code: 'RepoUnchecked', message: expect.stringContaining('nothing was uploaded') as unknown });
+
+    const dry = await runIn([...flags, 'repo', 'import', own, '--dry-run', '--json'], { env });
     expect(dry.code, dry.stderr).toBe(0);
     expect(stdoutJson(dry)).toMatchObject({ did: owner.did, records: 9, imported: false, dryRun: true });
 
-    const noConfirm = await runCli([...flags, 'repo', 'import', own], { env });
+    const noConfirm = await runIn([...flags, 'repo', 'import', own], { env });
     expect(noConfirm.code).toBe(2);
     expect(noConfirm.stderr).toContain('--yes');
 
-    const done = await runCli([...flags, 'repo', 'import', own, '--yes', '--json'], { env });
+    const done = await runIn([...flags, 'repo', 'import', own, '--yes', '--json'], { env });
     expect(done.code, done.stderr).toBe(0);
     expect(stdoutJson(done)).toMatchObject({ did: owner.did, records: 9, imported: true });
     expect((await listAll(owner, 'app.bsky.feed.post')).length).toBe(5);

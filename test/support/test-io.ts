@@ -6,8 +6,11 @@ import { run, type RunOptions } from '../../src/cli/main.js';
 
 class Collector extends Writable {
   text = '';
+  readonly chunks: Buffer[] = [];
   override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.chunks.push(bytes);
+    this.text += bytes.toString('utf8');
     done();
   }
 }
@@ -25,6 +28,8 @@ export interface TestIOOptions {
 
 export interface TestIO extends IO {
   stdoutText(): string;
+  /** stdout as written, byte for byte (binary output). */
+  stdoutBytes(): Buffer;
   stderrText(): string;
   /** Messages of the prompts asked so far. */
   asked: string[];
@@ -54,6 +59,7 @@ export function testIO(opts: TestIOOptions = {}): TestIO {
     prompter,
     clock: { now: opts.now ?? (() => Date.now()) },
     stdoutText: () => stdout.text,
+    stdoutBytes: () => Buffer.concat(stdout.chunks),
     stderrText: () => stderr.text,
     asked,
   };
@@ -71,4 +77,12 @@ export async function runIn(argv: string[], opts: TestIOOptions & Pick<RunOption
   const io = testIO(opts);
   const code = await run(argv, { io, ...(opts.factory ? { factory: opts.factory } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   return { code, stdout: io.stdoutText(), stderr: io.stderrText(), io };
+}
+
+/** The objects of an NDJSON output, one a line. */
+export function ndjsonLines<T = Record<string, unknown>>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
 }

@@ -2,7 +2,7 @@ import type { HintTable } from './index.js';
 
 /** Hints for errors any command can meet: network, files, login, prompts. */
 export const GENERAL_HINTS: HintTable = {
-  NotLoggedIn: (e) => e.hint,
+  NotLoggedIn: 'log in with "atcli account login", or set ATCLI_IDENTIFIER and ATCLI_PASSWORD',
   HandleNotFound: 'check the spelling; "atcli resolve <handle> -v" shows each method tried',
   DidNotFound: 'check the DID; for a local directory pass --plc <url>',
   HostNotFound: 'check the host name and your network; with a local test network pass --dev and --connect-to',

@@ -5,7 +5,9 @@ import type { CommandHandler } from './program.js';
 
 export async function runLegacy(load: () => Promise<CommandHandler>, command: Command, args: unknown[], signal: AbortSignal): Promise<number> {
   const raw = command.optsWithGlobals();
-  const globals = { ...raw, verbose: Array.isArray(raw.verbose) ? raw.verbose.length : 0 } as GlobalOptions;
+  // --relay is repeatable (doctor checks several); the old commands take the last one.
+  const relay: unknown = Array.isArray(raw.relay) ? raw.relay[raw.relay.length - 1] : raw.relay;
+  const globals = { ...raw, relay, verbose: Array.isArray(raw.verbose) ? raw.verbose.length : 0 } as GlobalOptions;
   const ctx = createContext(globals, signal);
   try {
     const handler = await load();

@@ -35,6 +35,11 @@ export class Output {
     return write(this.io.stdout, text);
   }
 
+  /** Raw bytes on stdout (a blob, a response body), resolved once written. */
+  bytes(data: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => this.io.stdout.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+
   /** The command's result: pretty JSON with --json, else the human rendering (if any). */
   async result<T>(value: T, human: (value: T) => string | undefined | Promise<string | undefined>): Promise<void> {
     if (this.json) return this.text(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
@@ -59,8 +64,9 @@ export class Output {
     return shown.map(([k, v]) => `${this.c.dim(k.padEnd(width))}  ${String(v)}`).join('\n');
   }
 
-  /** ✓ / ✗ / ! / ? marks. */
-  mark(status: 'ok' | 'fail' | 'warn' | 'unchecked'): string {
+  /** ✓ / ✗ / ! / ? / - marks. */
+  mark(status: 'ok' | 'fail' | 'warn' | 'unchecked' | 'skipped'): string {
+    if (status === 'skipped') return this.c.dim('-');
     return status === 'ok' ? this.c.green('✓') : status === 'fail' ? this.c.red('✗') : status === 'warn' ? this.c.yellow('!') : this.c.yellow('?');
   }
 }

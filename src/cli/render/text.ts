@@ -47,3 +47,8 @@ export function wrap(text: string, width: number, indent = 0, firstOffset = 0): 
 export function capped<T>(items: readonly T[], max: number): { shown: readonly T[]; more: number } {
   return items.length <= max ? { shown: items, more: 0 } : { shown: items.slice(0, max), more: items.length - max };
 }
+
+/** A word of a command line as a POSIX shell reads it back (quoted only when it needs to be). */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9@%+=:,./_-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,5 +1,5 @@
 /**
- * Account administration over XRPC (spec:account; guide:account-migration): typed wrappers for
+ * Account administration over XRPC (https://atproto.com/specs/account, docs/account-migration.md): typed wrappers for
  * the endpoints `account …` commands and the migration use. Every response is checked for the
  * fields we rely on; remote text is sanitised; nothing here prints or keeps a secret.
  */
@@ -106,7 +106,7 @@ export async function createAccount(client: XrpcClient, input: CreateAccountInpu
   if (handleProblem !== null) throw usage('InvalidHandle', `invalid handle "${sanitizeRemoteText(input.handle, 100)}": ${handleProblem}`);
   if (input.did !== undefined && input.serviceAuth === undefined) {
     throw usage('ServiceAuthRequired', 'creating an account for an existing DID needs a service-auth token from its current PDS', {
-      hint: 'get one with: atcli account service-auth --aud <new PDS DID> --lxm com.atproto.server.createAccount',
+      hint: "the DID's current PDS issues one: com.atproto.server.getServiceAuth with aud = the new PDS's DID and lxm = com.atproto.server.createAccount",
     });
   }
   const body: Record<string, unknown> = { handle: input.handle, email: input.email, password: input.password };
@@ -124,13 +124,13 @@ export async function createAccount(client: XrpcClient, input: CreateAccountInpu
       const text = `${err.xrpcError ?? ''} ${err.message}`;
       if (/invite/i.test(text)) {
         throw usage('InviteCodeRequired', `${new URL(client.service).host} refused the account: ${err.message}`, {
-          hint: 'this host needs an invite code: pass --invite-code <code>',
+          hint: 'this host needs an invite code',
           details: { xrpcError: err.xrpcError, status: err.status },
         });
       }
       if (/handle/i.test(text) && /(taken|unavailable|exists|reserved|invalid)/i.test(text)) {
         throw usage('HandleUnavailable', `${new URL(client.service).host} refused the handle ${input.handle}: ${err.message}`, {
-          hint: 'choose another handle (--handle / --new-handle)',
+          hint: 'choose another handle',
           details: { xrpcError: err.xrpcError, status: err.status },
         });
       }
@@ -351,7 +351,7 @@ export async function signPlcOperation(client: XrpcClient, input: SignPlcOperati
     if (err instanceof XrpcError && (err.xrpcError === 'ExpiredToken' || err.xrpcError === 'InvalidToken' || /token/i.test(err.message)) && err.status === 400) {
       err.message = err.message.split(input.token).join('***');
       throw invalid('PlcTokenRejected', `the PLC token was not accepted: ${err.message}`, {
-        hint: 'tokens expire after about 15 minutes and work once; request a new one (atcli account plc request-token) and use the code from the newest e-mail',
+        hint: 'tokens expire after about 15 minutes and work once; request a new one and use the code from the newest e-mail',
         details: { xrpcError: err.xrpcError, status: err.status },
       });
     }

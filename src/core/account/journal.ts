@@ -1,5 +1,5 @@
 /**
- * The migration journal (invariants V2): a 0600 JSON state file written atomically after every
+ * The migration journal (docs/account-migration.md): a 0600 JSON state file written atomically after every
  * step, holding only what a resume needs — the DID, both hosts, the new handle and e-mail, step
  * statuses, counts, CIDs, and the signed PLC operation once it exists. Never a password, a
  * session token, a service-auth token, an invite code or the PLC e-mail token: `saveJournal`
@@ -116,7 +116,7 @@ export interface MigrationJournal {
   newHandle: string;
   newEmail: string;
   recoveryKey?: string;
-  /** Where the verified CAR, preferences and PLC audit log are kept (V1). */
+  /** Where the verified CAR, preferences and PLC audit log are kept. */
   backupDir: string;
   startedAt: string;
   updatedAt: string;
@@ -205,7 +205,7 @@ export async function loadJournal(path: string): Promise<MigrationJournal | null
     strings: ['did', 'oldPds', 'newPds', 'newPdsDid', 'newHandle', 'newEmail', 'backupDir', 'status'],
     label: LABEL,
     damagedCode: 'InvalidMigrationState',
-    hint: 'restore it from a backup, or move it away to start over (check the state of both hosts first: atcli account status)',
+    hint: 'restore it from a backup, or move it away to start over (check the account status on both hosts first)',
   });
   if (v === null) return null;
   const j = v as unknown as MigrationJournal;

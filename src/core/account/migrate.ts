@@ -1,5 +1,5 @@
 /**
- * `account migrate` (invariants §5; guide:account-migration): moves a PDS-managed did:plc account
+ * `account migrate` (docs/account-migration.md): moves a PDS-managed did:plc account
  * from its host to another, as the explicit plan of named steps in plan.ts, journalled after every
  * step (journal.ts) so that an interrupted or failed run continues with `resume` and repeats
  * nothing that would duplicate or lose data: each step checks the real remote state first.
@@ -87,8 +87,6 @@ export interface MigrationResult {
     recoveryKey?: string;
   };
   report?: MigrationReport;
-  /** What to run next (waiting for the token). */
-  next?: string;
 }
 
 export interface MigrationOutcome {
@@ -121,7 +119,6 @@ const STEP_FNS: Partial<Record<MigrationStep, StepFn>> = {
 };
 
 const MAX_RESTARTS = 8;
-const RESUME = 'atcli account migrate --resume';
 
 function host(url: string): string {
   try {
@@ -131,24 +128,27 @@ function host(url: string): string {
   }
 }
 
-/** What the user should do after a run stopped at `step` (for error hints and reports). */
+/**
+ * Where a stopped migration stands and what resuming it does (for error hints and reports), in
+ * protocol terms; the caller names its own way of resuming.
+ */
 export function whatToDo(journal: MigrationJournal, statePath: string): string {
   const oldHost = host(journal.oldPds);
   const newHost = host(journal.newPds);
   if (!isDone(journal, 'submit-plc-op')) {
     return (
       `nothing about your identity changed: your account on ${oldHost} is still active and fully usable. ` +
-      `Continue the migration with "${RESUME}" (state: ${statePath}); or give it up by deleting that file` +
+      `Resuming continues the migration from its state file ${statePath}; or give it up by deleting that file` +
       (isDone(journal, 'create-account') ? ` — the deactivated copy on ${newHost} is not used by anyone, and resuming later reuses it` : '')
     );
   }
   if (!isDone(journal, 'activate')) {
-    return `your DID already points at ${newHost}, but the account there is not active yet; finish with "${RESUME}" (the old account on ${oldHost} is still active)`;
+    return `your DID already points at ${newHost}, but the account there is not active yet; resuming finishes the move (the old account on ${oldHost} is still active)`;
   }
   if (!isDone(journal, 'deactivate-old')) {
-    return `the new account on ${newHost} is active; the old account on ${oldHost} has not been deactivated yet: "${RESUME}" finishes`;
+    return `the new account on ${newHost} is active; the old account on ${oldHost} has not been deactivated yet: resuming finishes`;
   }
-  return `the migration itself is done; "${RESUME}" writes the final report`;
+  return 'the migration itself is done; resuming writes the final report';
 }
 
 function stepResult(journal: MigrationJournal, statePath: string, status: MigrationResult['status'], extra: Partial<MigrationResult> = {}): MigrationResult {
@@ -183,21 +183,23 @@ export async function migrateAccount(opts: MigrateOptions): Promise<MigrationOut
   if (!opts.resume && existing !== null && !opts.dryRun) {
     if (existing.status === 'completed') {
       throw usage('AlreadyMigrated', `${existing.did} was already migrated to ${existing.newPds} (state file ${path})`, {
-        hint: `see the report with "${RESUME}"; move the state file away to migrate again`,
+        hint: 'resuming it shows the report; move the state file away to migrate again',
+        details: { stateFile: path },
       });
     }
     throw usage('MigrationInProgress', `a migration of ${existing.did} to ${existing.newPds} is already under way (state file ${path})`, {
-      hint: `continue it with "${RESUME}", or move the state file away to start over`,
+      hint: 'resume it, or move the state file away to start over',
+      details: { stateFile: path },
     });
   }
   if (opts.resume && existing === null) {
-    throw usage('NoMigrationState', `there is no migration to resume (no state file ${path})`, { hint: 'start one with: atcli account migrate --to <pds-url>' });
+    throw usage('NoMigrationState', `there is no migration to resume (no state file ${path})`, { hint: 'start a new migration', details: { stateFile: path } });
   }
   if (opts.resume && existing !== null && existing.status === 'completed') {
     return { result: stepResult(existing, path, 'completed') };
   }
   if (existing !== null && opts.recoveryKey !== undefined && existing.recoveryKey !== opts.recoveryKey && isDone(existing, 'build-plc-op')) {
-    throw usage('RecoveryKeyMismatch', 'the identity update of this migration is already planned without that --recovery-key', { hint: 'resume without --recovery-key' });
+    throw usage('RecoveryKeyMismatch', 'the identity update of this migration is already planned without that recovery key', { hint: 'resume without a new recovery key' });
   }
   const journalForChecks = opts.resume ? existing : null;
   const settings = {
@@ -310,10 +312,7 @@ export async function migrateAccount(opts: MigrateOptions): Promise<MigrationOut
     if (outcome.kind === 'stopped') {
       journal.status = 'waiting-for-plc-token';
       await saveJournal(path, journal);
-      const result = stepResult(journal, path, 'waiting-for-plc-token', {
-        next: `${RESUME} --plc-token <the code from the e-mail>`,
-      });
-      return { result };
+      return { result: stepResult(journal, path, 'waiting-for-plc-token') };
     }
     journal.status = 'completed';
     await saveJournal(path, journal);
@@ -330,7 +329,7 @@ export async function migrateAccount(opts: MigrateOptions): Promise<MigrationOut
     const index = stepIndex(current) + 1;
     const todo = whatToDo(journal, path);
     if (e.kind === 'interrupted') {
-      throw new AtcliError('interrupted', 'Interrupted', `interrupted during step ${index}/${MIGRATION_STEPS.length} (${current}); resume: ${RESUME}`, {
+      throw new AtcliError('interrupted', 'Interrupted', `interrupted during step ${index}/${MIGRATION_STEPS.length} (${current})`, {
         hint: todo,
         details: { step: current, stateFile: path },
       });

@@ -1,5 +1,5 @@
 /**
- * The migration as an explicit plan of named steps (invariants §5.A, V2). The order is the
+ * The migration as an explicit plan of named steps (docs/account-migration.md). The order is the
  * contract: data is copied and verified before the identity moves, the identity moves before the
  * new account is activated, and the old account is deactivated only after the new one is
  * verified active.

@@ -1,5 +1,5 @@
 /**
- * The identity step of a migration (invariants §5.A.5, V4): build the PLC update from the new
+ * The identity step of a migration (docs/account-migration.md): build the PLC update from the new
  * host's recommended credentials while keeping everything of the user's that is not the old
  * host's own, and check an operation the old host signed before anyone submits it.
  */
@@ -23,6 +23,7 @@ import {
   type PlcService,
 } from '../plc/index.js';
 import type { DidCredentials } from './admin.js';
+import { capList, joinCapped } from '../util/capped-list.js';
 
 export interface MigrationOpInput {
   /** The DID's current state (the head of its verified audit log). */
@@ -113,16 +114,16 @@ export function planMigrationOperation(input: MigrationOpInput): MigrationOpPlan
   if (userHeld.length === 0) {
     warnings.push(
       'after the migration only the new host holds a rotation key for this identity: if it disappears you cannot recover it; ' +
-        'consider adding a key you hold with --recovery-key <did:key> (atcli key generate)',
+        'consider adding a rotation key you hold, at the highest priority',
     );
   } else if (rotationKeys.indexOf(userHeld[0]!) > rotationKeys.indexOf(newKeys[0]!)) {
-    warnings.push('your own rotation keys rank below the new host\'s; a key of yours at the highest priority (--recovery-key) is the defence against a host that turns hostile');
+    warnings.push('your own rotation keys rank below the new host\'s; a key of yours at the highest priority is the defence against a host that turns hostile');
   }
   const issues = checkOperationForBuild({ type: 'plc_operation', ...planned, prev: input.prev });
   const errors = buildErrors(issues);
   if (errors.length > 0) {
-    bad(`the identity update would be invalid: ${errors.map((i) => formatBuildIssue(i).replace(/^error: /, '')).join('; ')}`,
-      rotationKeys.length > 5 ? 'the directory allows at most 5 rotation keys; remove one of your own first (atcli account plc sign/submit)' : undefined);
+    bad(`the identity update would be invalid: ${joinCapped(capList(errors.map((i) => formatBuildIssue(i).replace(/^error: /, ''))))}`,
+      rotationKeys.length > 5 ? 'the directory allows at most 5 rotation keys; remove one of your own from the identity first' : undefined);
   }
   for (const w of issues.filter((i) => i.level === 'warning')) warnings.push(formatBuildIssue(w));
   return {
@@ -180,7 +181,7 @@ export interface SignedUpdateCheck {
 }
 
 /**
- * Everything checked locally before a signed update is submitted (V4): strict shape; prev is the
+ * Everything checked locally before a signed update is submitted: strict shape; prev is the
  * head of a freshly fetched, verified audit log; the signature verifies with a rotation key of
  * that head; the resulting document is well formed (limits, atproto needs); and the directory's
  * rules accept it as the next operation. `entries` is the audit log as fetched.

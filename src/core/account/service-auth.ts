@@ -38,17 +38,17 @@ export interface ServiceAuthToken {
 function checkRequest(req: ServiceAuthRequest): number {
   const audDid = req.aud.split('#')[0] ?? '';
   const audProblem = checkDid(audDid);
-  if (audProblem !== null) throw usage('InvalidAudience', `--aud must be a DID (or DID#service): ${audProblem}`, { hint: 'a PDS names its DID in com.atproto.server.describeServer (e.g. did:web:pds.example.com)' });
+  if (audProblem !== null) throw usage('InvalidAudience', `the audience (aud) must be a DID or DID#service: ${audProblem}`, { hint: 'a PDS names its DID in com.atproto.server.describeServer (e.g. did:web:pds.example.com)' });
   if (req.lxm !== undefined) {
     const p = checkNsid(req.lxm);
-    if (p !== null) throw usage('InvalidLxm', `--lxm must be an NSID: ${p}`, { hint: 'for example com.atproto.server.createAccount' });
+    if (p !== null) throw usage('InvalidLxm', `the method (lxm) must be an NSID: ${p}`, { hint: 'for example com.atproto.server.createAccount' });
   }
   const exp = req.expSeconds ?? SERVICE_AUTH_DEFAULT_EXP_SECONDS;
   if (!Number.isInteger(exp) || exp < 1 || exp > SERVICE_AUTH_MAX_EXP_SECONDS) {
-    throw usage('InvalidExpiry', `--exp must be a whole number of seconds from 1 to ${SERVICE_AUTH_MAX_EXP_SECONDS}`, { hint: 'PDSes refuse tokens that live longer than an hour' });
+    throw usage('InvalidExpiry', `the lifetime must be a whole number of seconds from 1 to ${SERVICE_AUTH_MAX_EXP_SECONDS}`, { hint: 'PDSes refuse tokens that live longer than an hour' });
   }
   if (req.lxm === undefined && exp > 60) {
-    throw usage('InvalidExpiry', 'a token without --lxm may live at most 60 seconds', { hint: 'restrict it to one method with --lxm <nsid>, or shorten --exp' });
+    throw usage('InvalidExpiry', 'a token not restricted to one method (lxm) may live at most 60 seconds', { hint: 'restrict it to one method, or shorten its lifetime' });
   }
   return exp;
 }
@@ -63,7 +63,7 @@ export async function requestServiceAuth(client: XrpcClient, req: ServiceAuthReq
   } catch (err) {
     if (err instanceof XrpcError && /insufficient access|scope/i.test(err.message)) {
       throw invalid('AppPasswordNotAllowed', `the PDS refused the service-auth token: ${err.message}`, {
-        hint: 'this needs a session made with the account password, not an app password: run "atcli account login" with the account password',
+        hint: 'this needs a session made with the account password, not an app password',
       });
     }
     throw err;
@@ -92,7 +92,7 @@ export function signServiceAuth(key: PrivateKey, req: OfflineServiceAuthRequest,
   const lifetime = checkRequest(req);
   const issDid = req.iss.split('#')[0] ?? '';
   const issProblem = checkDid(issDid);
-  if (issProblem !== null) throw usage('InvalidIssuer', `--iss must be a DID: ${issProblem}`, { hint: 'the DID of the account the token speaks for' });
+  if (issProblem !== null) throw usage('InvalidIssuer', `the issuer (iss) must be a DID: ${issProblem}`, { hint: 'the DID of the account the token speaks for' });
   const iat = Math.floor(now / 1000);
   const exp = iat + lifetime;
   const header = { typ: 'JWT', alg: JWT_ALG[key.type] };

@@ -1,6 +1,6 @@
 /**
- * Stored logins: `<configDir>/sessions/<profile>.json`, mode 0600, tokens only — never a password
- * (ux §2.8). Writes go to a 0600 temp file in the same directory, fsync, rename (atomic).
+ * Stored logins: `<configDir>/sessions/<profile>.json`, mode 0600, tokens only — never a password.
+ * Writes go to a 0600 temp file in the same directory, fsync, rename (atomic).
  * `lock()` is an exclusive lock file next to the session file, used around token refresh.
  */
 import { randomBytes } from 'node:crypto';
@@ -77,7 +77,7 @@ function parseStored(text: string, path: string): SessionData {
     v = JSON.parse(text);
   } catch {
     throw invalid('SessionFileInvalid', `session file ${path} is not valid JSON`, {
-      hint: 'run `atcli account login` again',
+      hint: 'log in again to replace it',
       details: { path },
     });
   }
@@ -85,7 +85,7 @@ function parseStored(text: string, path: string): SessionData {
   const str = (k: string): boolean => typeof o[k] === 'string' && o[k] !== '';
   if (!str('did') || !str('handle') || !str('pds') || !str('accessJwt') || !str('refreshJwt') || !str('obtainedAt')) {
     throw invalid('SessionFileInvalid', `session file ${path} is missing fields`, {
-      hint: 'run `atcli account login` again',
+      hint: 'log in again to replace it',
       details: { path },
     });
   }
@@ -238,7 +238,7 @@ export class FileSessionStore implements SessionStore {
       }
       if (Date.now() - started > this.lockWaitMs) {
         throw runtime('SessionLocked', `timed out waiting for the session lock ${lockPath}`, {
-          hint: 'another atcli process is refreshing this login; if none is running, delete the lock file',
+          hint: 'another process is refreshing this login; if none is running, delete the lock file',
           details: { path: lockPath },
         });
       }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { AtcliError, invalid, runtime, usage } from '../errors.js';
 import { CODEC_RAW, Cid, MH_SHA256, cidForRaw, parseCid, type CborValue } from '../codec/index.js';
@@ -87,13 +87,29 @@ export function blobRefForBytes(bytes: Uint8Array, mimeType: string): BlobRef {
   return { $type: 'blob', ref: { $link: cidForRaw(bytes).toString() }, mimeType, size: bytes.byteLength };
 }
 
-/** The blob reference of a local file, hashed as a stream (any size). */
-export async function blobRefForFile(path: string, opts: { mimeType?: string } = {}): Promise<BlobRef> {
+/** The size of a regular file; usage errors for a missing file or a folder. */
+async function regularFileSize(path: string): Promise<number> {
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') throw usage('FileNotFound', `no such file "${path}"`);
     throw runtime('ReadFailed', `could not read ${path}: ${err.code ?? err.message}`, { cause: err });
   });
   if (!info.isFile()) throw usage('NotAFile', `${path} is not a regular file`);
+  return info.size;
+}
+
+/** A local file to upload as a blob, read whole; refused (usage 'FileTooLarge') above `maxBytes`. */
+export async function readBlobFile(path: string, maxBytes: number): Promise<Uint8Array> {
+  if ((await regularFileSize(path)) > maxBytes) throw usage('FileTooLarge', `${path} is larger than ${maxBytes} bytes, the most a blob may have here`);
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    throw runtime('ReadFailed', `could not read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+}
+
+/** The blob reference of a local file, hashed as a stream (any size). */
+export async function blobRefForFile(path: string, opts: { mimeType?: string } = {}): Promise<BlobRef> {
+  await regularFileSize(path);
   const hash = createHash('sha256');
   let head = new Uint8Array(0);
   let size = 0;

@@ -1,7 +1,7 @@
 /**
- * Small, strict base encodings used by the codec: RFC 4648 base32 (lower case, no padding, as in
- * multibase 'b') and RFC 4648 §4 base64 (the atproto `$bytes` JSON form). base58btc comes from
- * multiformats.
+ * Small, strict base encodings: RFC 4648 base32 (lower case, no padding, as in multibase 'b'),
+ * RFC 4648 §4 base64 (the atproto `$bytes` JSON form) and base58btc (multibase 'z': did:key,
+ * multikey, CIDs).
  */
 
 const B32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -105,3 +105,72 @@ export const isWellFormedString: (s: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
     ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
     : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+
+const B58_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+const B58_DECODE = new Int8Array(128).fill(-1);
+for (let i = 0; i < B58_ALPHABET.length; i++) B58_DECODE[B58_ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * The most base58btc characters that can spell `maxBytes` bytes: one per leading zero byte
+ * (each is a '1'), and log(256)/log(58) ≈ 1.366 per other byte, rounded up.
+ */
+export function base58MaxChars(maxBytes: number): number {
+  return Math.ceil(maxBytes * 1.3658) + 1;
+}
+
+/**
+ * base58btc (bitcoin alphabet, no multibase prefix) → bytes, or null for characters outside the
+ * alphabet or a text that would decode to more than `maxBytes` bytes. Base58 is a big-number
+ * conversion, quadratic in the length of the text, so the length is checked against `maxBytes`
+ * before any work: no caller ever decodes an unbounded string.
+ */
+export function base58Decode(text: string, maxBytes: number): Uint8Array | null {
+  const n = text.length;
+  if (n === 0 || n > base58MaxChars(maxBytes)) return null;
+  let zeros = 0;
+  while (zeros < n && text.charCodeAt(zeros) === 49 /* '1' */) zeros++;
+  // Little-endian base-256 digits of the value, grown as needed.
+  const digits = new Uint8Array(n);
+  let used = 0;
+  for (let i = zeros; i < n; i++) {
+    const c = text.charCodeAt(i);
+    let carry = c < 128 ? B58_DECODE[c]! : -1;
+    if (carry < 0) return null;
+    for (let j = 0; j < used; j++) {
+      carry += digits[j]! * 58;
+      digits[j] = carry & 0xff;
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      digits[used++] = carry & 0xff;
+      carry >>= 8;
+    }
+  }
+  if (zeros + used > maxBytes) return null;
+  const out = new Uint8Array(zeros + used);
+  for (let j = 0; j < used; j++) out[zeros + used - 1 - j] = digits[j]!;
+  return out;
+}
+
+/** bytes → base58btc (bitcoin alphabet, no multibase prefix). Quadratic: for short values (keys, CIDs). */
+export function base58Encode(bytes: Uint8Array): string {
+  let zeros = 0;
+  while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
+  const digits = new Uint8Array(base58MaxChars(bytes.length));
+  let used = 0;
+  for (let i = zeros; i < bytes.length; i++) {
+    let carry = bytes[i]!;
+    for (let j = 0; j < used; j++) {
+      carry += digits[j]! << 8;
+      digits[j] = carry % 58;
+      carry = (carry / 58) | 0;
+    }
+    while (carry > 0) {
+      digits[used++] = carry % 58;
+      carry = (carry / 58) | 0;
+    }
+  }
+  let out = '1'.repeat(zeros);
+  for (let j = used - 1; j >= 0; j--) out += B58_ALPHABET[digits[j]!];
+  return out;
+}

@@ -8,9 +8,8 @@
  * {@link Cid.isBlessed} / {@link Cid.isRawBlob}.
  */
 import * as nodeCrypto from 'node:crypto';
-import { base58btc } from 'multiformats/bases/base58';
 import { invalid } from '../errors.js';
-import { base32Decode, base32Encode } from './base.js';
+import { base32Decode, base32Encode, base58Decode, base58Encode } from './base.js';
 import { VARINT, VARINT_OK, decodeUvarint, uvarintSize, varintProblem, writeUvarint } from './varint.js';
 
 export const CODEC_DAG_CBOR = 0x71;
@@ -109,7 +108,7 @@ export class Cid {
   toString(): string {
     let s = this._string;
     if (s === undefined) {
-      s = this.version === 0 ? base58btc.baseEncode(this.bytes) : 'b' + base32Encode(this.bytes);
+      s = this.version === 0 ? base58Encode(this.bytes) : 'b' + base32Encode(this.bytes);
       this._string = s;
     }
     return s;
@@ -284,11 +283,7 @@ export function parseCid(str: string): Cid {
 }
 
 function decodeBase58(s: string): Uint8Array | null {
-  try {
-    return base58btc.baseDecode(s);
-  } catch {
-    return null;
-  }
+  return base58Decode(s, MAX_CID_BYTES);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
  * Multibase (base58btc only) and multicodec-varint helpers for key encodings
  * (spec:cryptography "Public Key Encoding"; invariants Y1/Y2).
  */
-import { base58btc } from 'multiformats/bases/base58';
+import { base58Decode, base58Encode, base58MaxChars } from '../codec/base.js';
 
 /** Names of multibase prefixes we might meet, for error messages only (we accept only 'z'). */
 const MULTIBASE_NAMES: Readonly<Record<string, string>> = {
@@ -41,31 +41,36 @@ export function describeMultibasePrefix(text: string): string {
 }
 
 /**
- * Decode 'z' + base58btc. Returns null when the text is not valid base58btc (the caller words the
- * error; multiformats' own message may contain input characters, so it is never passed on).
+ * The most bytes any key atcli reads decodes to: a multicodec varint (at most 3 bytes for the
+ * key codes) and a 65-byte uncompressed point.
  */
-export function decodeBase58btcMultibase(text: string): Uint8Array | null {
-  if (text.length < 2 || text[0] !== 'z') return null;
-  try {
-    return base58btc.decode(text);
-  } catch {
-    return null;
-  }
+export const MAX_KEY_BYTES = 68;
+/** The longest text of a multibase key ('z' + base58btc of {@link MAX_KEY_BYTES}). */
+export const MAX_KEY_MULTIBASE_CHARS = 1 + base58MaxChars(MAX_KEY_BYTES);
+
+/**
+ * Why `text` (a 'z…' multibase key, without any "did:key:" prefix) cannot be a key because of its
+ * length alone, or null. Checked before decoding, so an oversized string costs nothing.
+ */
+export function keyLengthProblem(text: string): string | null {
+  return text.length > MAX_KEY_MULTIBASE_CHARS
+    ? `is ${text.length} characters long; no key is longer than ${MAX_KEY_MULTIBASE_CHARS} characters`
+    : null;
 }
 
-/** Raw base58btc (no multibase prefix) → bytes, or null. */
-export function decodeBase58btcRaw(text: string): Uint8Array | null {
-  if (text.length === 0) return null;
-  try {
-    return base58btc.baseDecode(text);
-  } catch {
-    return null;
-  }
+/**
+ * Decode 'z' + base58btc of at most `maxBytes` bytes (default: a key). Returns null when the text
+ * is not valid base58btc or is longer than `maxBytes` could spell (the caller words the error and
+ * never echoes the input).
+ */
+export function decodeBase58btcMultibase(text: string, maxBytes: number = MAX_KEY_BYTES): Uint8Array | null {
+  if (text.length < 2 || text[0] !== 'z') return null;
+  return base58Decode(text.slice(1), maxBytes);
 }
 
 /** 'z' + base58btc(bytes). */
 export function encodeBase58btcMultibase(bytes: Uint8Array): string {
-  return base58btc.encode(bytes);
+  return `z${base58Encode(bytes)}`;
 }
 
 /** Concatenate byte arrays. */

@@ -15,7 +15,7 @@
 import { AtcliError, invalid, isAtcliError } from '../errors.js';
 import { CURVES, isKeyType, type KeyType } from './curves.js';
 import { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
-import { decodeBase58btcMultibase, readVarint } from './encoding.js';
+import { MAX_KEY_MULTIBASE_CHARS, decodeBase58btcMultibase, readVarint } from './encoding.js';
 import { parsePrivateKey, type PrivateKey } from './private-key.js';
 import type { PublicKey } from './public-key.js';
 
@@ -54,8 +54,8 @@ interface KeyFields {
   multikey?: string;
 }
 
-/** No key in any form atcli reads is longer than this; longer text is refused before decoding. */
-const MAX_KEY_CHARS = 200;
+/** No key in any form atcli reads is longer than this (a did:key of the longest multibase key). */
+const MAX_KEY_CHARS = 'did:key:'.length + MAX_KEY_MULTIBASE_CHARS;
 const HEX_KEY = /^(?:0x)?[0-9a-fA-F]{64}$/;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -118,7 +118,7 @@ function splitFields(text: string, source: string): KeyFields & { bare?: string 
   const lines = t.split(/\r?\n/).filter((l) => l.trim() !== '');
   const fields: KeyFields & { bare?: string } = t.startsWith('{') ? jsonFields(t, source) : lines.length === 1 && !/\s/.test(t) ? { layout: 'bare', bare: t } : textFields(lines, source);
   for (const value of [fields.bare, fields.privateKey, fields.publicKey, fields.multikey]) {
-    if (value !== undefined && value.length > MAX_KEY_CHARS) throw bad(source, `a ${value.length}-character value is longer than any key`);
+    if (value !== undefined && value.length > MAX_KEY_CHARS) throw bad(source, `a ${value.length}-character value: no key is longer than ${MAX_KEY_CHARS} characters`);
   }
   return fields;
 }

@@ -8,6 +8,7 @@ import { CURVES, isKeyType, type CurveInfo, type KeyType } from './curves.js';
 import {
   concatBytes,
   decodeBase58btcMultibase,
+  keyLengthProblem,
   describeCodec,
   describeMultibasePrefix,
   encodeBase58btcMultibase,
@@ -137,6 +138,8 @@ export function parsePrivateKey(text: string, options: ParsePrivateKeyOptions = 
       `private key must be a private multikey (z…) or 64 hex characters; got ${describeMultibasePrefix(t)}`,
     );
   }
+  const tooLong = keyLengthProblem(t);
+  if (tooLong !== null) throw badPrivateKey(`private key ${tooLong}`);
   const bytes = decodeBase58btcMultibase(t);
   if (bytes === null) throw badPrivateKey("private key is not valid base58btc after the 'z' prefix");
   const codec = readVarint(bytes);

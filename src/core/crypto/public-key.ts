@@ -13,6 +13,7 @@ import { CURVES, curveForLegacyVmType, type CurveInfo, type KeyType } from './cu
 import {
   concatBytes,
   decodeBase58btcMultibase,
+  keyLengthProblem,
   describeCodec,
   describeMultibasePrefix,
   encodeBase58btcMultibase,
@@ -181,6 +182,8 @@ function parseMultikeyBody(text: string, what: string, options: MultikeyOptions)
       'atproto key strings are z + base58btc (e.g. zQ3s… for k256, zDnae… for p256).',
     );
   }
+  const tooLong = keyLengthProblem(text);
+  if (tooLong !== null) throw badKey(`${what} ${tooLong}`);
   const bytes = decodeBase58btcMultibase(text);
   if (bytes === null) throw badKey(`${what} is not valid base58btc after the 'z' prefix`);
   const codec = readVarint(bytes);
@@ -251,6 +254,8 @@ export function parseLegacyMultibaseKey(vmType: string, publicKeyMultibase: stri
   if (publicKeyMultibase[0] !== 'z') {
     throw badKey(`${what} must use the base58btc multibase prefix 'z'; got ${describeMultibasePrefix(publicKeyMultibase)}`);
   }
+  const tooLong = keyLengthProblem(publicKeyMultibase);
+  if (tooLong !== null) throw badKey(`${what} ${tooLong}`);
   const bytes = decodeBase58btcMultibase(publicKeyMultibase);
   if (bytes === null) throw badKey(`${what} is not valid base58btc after the 'z' prefix`);
   if (bytes.length !== 33 && bytes.length !== 65) {

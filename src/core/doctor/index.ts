@@ -37,6 +37,11 @@ export interface DoctorCheck {
   name: string;
   status: CheckStatus;
   detail: string;
+  /**
+   * What went wrong, as a stable PascalCase name (failed and unchecked checks), so that tools can
+   * act on it and a front end can name its own fix: HandleOtherDid, AccountDeactivated, RelayBehind…
+   */
+  code?: string;
   /** what to do about it (failed and unchecked checks) */
   hint?: string;
 }
@@ -61,8 +66,15 @@ export interface DoctorOptions {
   appview?: string | null;
   /** how long a relay behind the PDS gets to catch up before it counts as lagging (default 3000 ms) */
   relayGraceMs?: number;
-  /** told about each check as it finishes */
-  onCheck?: (check: DoctorCheck) => void;
+  /** told about each check as it finishes, with what is known of the account by then */
+  onCheck?: (check: DoctorCheck, known: DoctorSubject) => void;
+}
+
+/** The account as far as it is known: the DID and handle once resolved, the PDS once the DID document is read. */
+export interface DoctorSubject {
+  did: string | null;
+  handle: string | null;
+  pds: string | null;
 }
 
 export function verdictOf(checks: readonly DoctorCheck[]): Verdict {
@@ -90,10 +102,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const { identity } = opts;
   const http = identity.http;
   const checks: DoctorCheck[] = [];
+  const known: DoctorSubject = { did: null, handle: null, pds: null };
   const add = (c: DoctorCheck): DoctorCheck => {
-    const clean: DoctorCheck = { name: c.name, status: c.status, detail: sanitizeRemoteText(c.detail, 600), ...(c.hint !== undefined ? { hint: c.hint } : {}) };
+    const clean: DoctorCheck = { name: c.name, status: c.status, detail: sanitizeRemoteText(c.detail, 600), ...(c.code !== undefined ? { code: c.code } : {}), ...(c.hint !== undefined ? { hint: c.hint } : {}) };
     checks.push(clean);
-    opts.onCheck?.(clean);
+    opts.onCheck?.(clean, { ...known });
     return clean;
   };
   const skip = (name: string, why: string): DoctorCheck => add({ name, status: 'skipped', detail: why });
@@ -159,6 +172,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       return null;
     });
   }
+  Object.assign(known, { did, handle, pds: parsed?.pds ?? null });
 
   // ---- handle → DID, each method -------------------------------------------------------------
   if (handle === null) {
@@ -169,8 +183,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     ];
   } else if (lookups === null) {
     handleChecks = [
-      { name: 'handle-dns', status: 'unchecked', detail: `${handle} cannot be looked up` },
-      { name: 'handle-https', status: 'unchecked', detail: `${handle} cannot be looked up` },
+      { name: 'handle-dns', status: 'unchecked', code: 'LookupFailed', detail: `${handle} cannot be looked up` },
+      { name: 'handle-https', status: 'unchecked', code: 'LookupFailed', detail: `${handle} cannot be looked up` },
     ];
   } else {
     const { dns, https } = lookups;
@@ -201,6 +215,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     add({
       name: 'did-document',
       status: unreachable ? 'unchecked' : 'fail',
+      code: unreachable ? 'DidUnresolvable' : 'DidDocumentMissing',
       detail: `${did}: ${message(err)}`,
       hint: unreachable ? 'the DID could not be resolved now; try again' : did.startsWith('did:web:') ? `serve a valid DID document at https://${did.slice(8).replace(/%3A/gi, ':')}/.well-known/did.json` : 'the PLC directory has no valid document for this DID',
     });
@@ -214,6 +229,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       : {
           name: 'did-document',
           status: 'fail',
+          code: 'DidDocumentUnusable',
           detail: `the DID document of ${did} is not usable: ${docProblems.join('; ')}${parsed.warnings.length > 0 ? ` (${parsed.warnings.slice(0, 3).join('; ')})` : ''}`,
           hint: 'the document needs a verification method #atproto (Multikey) and a service #atproto_pds of type AtprotoPersonalDataServer with an https endpoint',
         },
@@ -221,13 +237,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
 
   // ---- the handle, the other way -------------------------------------------------------------
   if (handle === null) {
-    add({ name: 'handle-listed', status: 'fail', detail: `the DID document of ${did} names no handle (alsoKnownAs has no at:// entry)`, hint: 'add at://<handle> to alsoKnownAs in the DID document (for did:plc, the PDS does it on a handle update)' });
+    add({ name: 'handle-listed', status: 'fail', code: 'HandleNotListed', detail: `the DID document of ${did} names no handle (alsoKnownAs has no at:// entry)`, hint: 'add at://<handle> to alsoKnownAs in the DID document (for did:plc, the PDS does it on a handle update)' });
   } else if (parsed.claimedHandle === handle) {
     add({ name: 'handle-listed', status: 'ok', detail: `the DID document names ${handle}` });
   } else {
     add({
       name: 'handle-listed',
       status: 'fail',
+      code: 'HandleNotListed',
       detail: `the DID document of ${did} names ${parsed.claimedHandle ?? 'no handle'}, not ${handle}`,
       hint: `the handle must be the first at:// entry of alsoKnownAs: update the handle through the PDS (com.atproto.identity.updateHandle), or point ${handle} at the DID that names it`,
     });
@@ -251,24 +268,24 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     add({ name: 'pds-reachable', status: 'ok', detail: `${pdsUrl} answers describeServer (${d.did})` });
   } catch (err) {
     rethrowInterrupt(err);
-    add({ name: 'pds-reachable', status: 'fail', detail: `${pdsUrl} does not answer com.atproto.server.describeServer: ${message(err)}`, hint: 'the #atproto_pds endpoint in the DID document must be the PDS that hosts the account, reachable over https' });
+    add({ name: 'pds-reachable', status: 'fail', code: 'PdsNotAnswering', detail: `${pdsUrl} does not answer com.atproto.server.describeServer: ${message(err)}`, hint: 'the #atproto_pds endpoint in the DID document must be the PDS that hosts the account, reachable over https' });
   }
   if (reachable) {
     try {
       const status: RepoStatus | null = await findRepoStatus(pds, did);
       pdsRepo = status === null ? null : repoView(status);
       if (status === null) {
-        add({ name: 'account-active', status: 'fail', detail: `${pdsUrl} has no repository for ${did}`, hint: 'the DID document names a PDS that does not host this account: point #atproto_pds at the PDS that does (or move the account there)' });
+        add({ name: 'account-active', status: 'fail', code: 'RepoNotOnPds', detail: `${pdsUrl} has no repository for ${did}`, hint: 'the DID document names a PDS that does not host this account: point #atproto_pds at the PDS that does (or move the account there)' });
       } else if (status.active) {
         active = true;
         add({ name: 'account-active', status: 'ok', detail: `active at rev ${status.rev ?? '(none given)'}` });
       } else {
-        add({ name: 'account-active', status: 'fail', detail: `the PDS reports the account inactive (${status.status ?? 'no reason given'})`, hint: inactiveHint(status.status) });
+        add({ name: 'account-active', status: 'fail', code: inactiveCode(status.status), detail: `the PDS reports the account inactive (${status.status ?? 'no reason given'})`, hint: inactiveHint(status.status) });
         flushHandleChecks({ domains, status: status.status ?? 'inactive' });
       }
     } catch (err) {
       rethrowInterrupt(err);
-      add({ name: 'account-active', status: 'unchecked', detail: `com.atproto.sync.getRepoStatus failed: ${message(err)}` });
+      add({ name: 'account-active', status: 'unchecked', code: 'RepoStatusFailed', detail: `com.atproto.sync.getRepoStatus failed: ${message(err)}` });
     }
   } else {
     skip('account-active', 'the PDS does not answer');
@@ -285,6 +302,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       return {
         name: 'repo-head',
         status: 'fail',
+        code: h.signatureValid === false ? 'HeadKeyMismatch' : 'HeadInvalid',
         detail: h.problems.join('; '),
         hint:
           h.signatureValid === false
@@ -293,7 +311,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       };
     } catch (err) {
       rethrowInterrupt(err);
-      return { name: 'repo-head', status: 'unchecked', detail: `the head commit could not be fetched: ${message(err)}` };
+      return { name: 'repo-head', status: 'unchecked', code: 'HeadUnavailable', detail: `the head commit could not be fetched: ${message(err)}` };
     }
   };
   const relayChecks = relays.map(async ({ url, name }): Promise<DoctorCheck> => {
@@ -317,7 +335,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       return relayCheck(name, agreement, seen, pdsRepo, pdsUrl);
     } catch (err) {
       rethrowInterrupt(err);
-      return { name, status: 'unchecked', detail: `${safeHost(url)} could not be asked: ${message(err)}` };
+      return { name, status: 'unchecked', code: 'RelayUnreachable', detail: `${safeHost(url)} could not be asked: ${message(err)}` };
     }
   });
   const appview = async (): Promise<DoctorCheck> => {
@@ -352,21 +370,36 @@ function methodCheck(l: HandleMethodLookup, other: HandleMethodLookup, handle: s
   switch (l.status) {
     case 'found':
       if (did !== null && l.did !== did) {
-        return { name, status: 'fail', detail: `${where} names ${l.did}, not ${did}${l.method === 'dns' ? ' (resolvers ask DNS first, so the handle resolves to the wrong DID)' : ' (the two methods disagree)'}`, hint: `${fix}, or remove it` };
+        return { name, status: 'fail', code: 'HandleOtherDid', detail: `${where} names ${l.did}, not ${did}${l.method === 'dns' ? ' (resolvers ask DNS first, so the handle resolves to the wrong DID)' : ' (the two methods disagree)'}`, hint: `${fix}, or remove it` };
       }
       return { name, status: 'ok', detail: `${where} names ${l.did}${otherFound && other.did === l.did ? ' (both methods agree)' : ''}` };
     case 'conflict':
-      return { name, status: 'fail', detail: `${where} holds several DIDs: ${(l.dids ?? []).join(', ')}`, hint: `${fix}; remove the others` };
+      return { name, status: 'fail', code: 'HandleSeveralDids', detail: `${where} holds several DIDs: ${(l.dids ?? []).join(', ')}`, hint: `${fix}; remove the others` };
     case 'none':
       if (otherFound) return { name, status: 'skipped', detail: `not set (${l.detail}); the handle resolves by ${other.method === 'dns' ? 'DNS' : 'HTTPS'}` };
       return {
         name,
         status: 'fail',
+        code: 'HandleNotResolving',
         detail: `${handle} does not resolve by ${l.method === 'dns' ? 'DNS' : 'HTTPS'}: ${l.detail}`,
         hint: did === null ? `publish the TXT record _atproto.${handle} = "did=<DID>" or serve the DID at https://${handle}/.well-known/atproto-did` : `${fix} (either method is enough)`,
       };
     case 'error':
-      return { name, status: 'unchecked', detail: `the ${l.method === 'dns' ? 'DNS' : 'HTTPS'} look-up failed: ${l.detail}`, hint: 'a temporary failure; try again' };
+      return { name, status: 'unchecked', code: 'LookupFailed', detail: `the ${l.method === 'dns' ? 'DNS' : 'HTTPS'} look-up failed: ${l.detail}`, hint: 'a temporary failure; try again' };
+  }
+}
+
+function inactiveCode(status: string | undefined): string {
+  switch (status) {
+    case 'deactivated':
+      return 'AccountDeactivated';
+    case 'takendown':
+    case 'suspended':
+      return 'AccountTakenDown';
+    case 'deleted':
+      return 'AccountDeleted';
+    default:
+      return 'AccountInactive';
   }
 }
 
@@ -391,13 +424,14 @@ function relayCheck(name: string, agreement: ReturnType<typeof compareRepoViews>
     case 'ahead':
       return { name, status: 'ok', detail: pds.active ? `follows the account at rev ${seen?.rev ?? pds.rev ?? '?'}` : `agrees the account is ${pds.status ?? 'inactive'}` };
     case 'behind':
-      return { name, status: 'fail', detail: `the relay is at rev ${seen?.rev}, the PDS at ${pds.rev}: it has not taken the account's latest commits`, hint: crawl };
+      return { name, status: 'fail', code: 'RelayBehind', detail: `the relay is at rev ${seen?.rev}, the PDS at ${pds.rev}: it has not taken the account's latest commits`, hint: crawl };
     case 'missing':
-      return { name, status: 'fail', detail: 'the relay does not know the account', hint: crawl };
+      return { name, status: 'fail', code: 'RelayMissing', detail: 'the relay does not know the account', hint: crawl };
     case 'status-differs':
       return {
         name,
         status: 'fail',
+        code: 'RelayStatusDiffers',
         detail: `the relay says ${seen?.active === true ? 'active' : `inactive (${seen?.status ?? 'no reason'})`}, the PDS says ${pds.active ? 'active' : `inactive (${pds.status ?? 'no reason'})`}`,
         hint: `the relay missed an #account event: ${crawl}`,
       };
@@ -416,24 +450,26 @@ async function appviewCheck(client: XrpcClient, did: string, handle: string | nu
       return {
         name,
         status: 'fail',
+        code: 'AppViewNoProfile',
         detail: `${host} has no profile for ${did}: ${err.message}`,
         hint: 'an AppView indexes accounts from a relay\'s firehose: make sure a relay follows the account (see the relay checks) and the account has made a commit since',
       };
     }
-    return { name, status: 'unchecked', detail: `${host} could not be asked: ${message(err)}` };
+    return { name, status: 'unchecked', code: 'AppViewUnreachable', detail: `${host} could not be asked: ${message(err)}` };
   }
   const shown = typeof profile === 'object' && profile !== null ? (profile as { handle?: unknown }).handle : undefined;
-  if (typeof shown !== 'string') return { name, status: 'fail', detail: `${host} answered without a handle for ${did}` };
+  if (typeof shown !== 'string') return { name, status: 'fail', code: 'AppViewNoHandle', detail: `${host} answered without a handle for ${did}` };
   if (shown === 'handle.invalid') {
     return {
       name,
       status: 'fail',
+      code: 'AppViewHandleInvalid',
       detail: `${host} marks the handle invalid (it could not verify ${handle ?? 'the handle'} both ways when it last looked)`,
       hint: 'fix the handle checks above; the AppView looks again on the account\'s next #identity event (com.atproto.identity.refreshIdentity, or a handle update)',
     };
   }
   if (handle !== null && shown !== handle) {
-    return { name, status: 'fail', detail: `${host} shows the handle ${sanitizeRemoteText(shown, 253)}, not ${handle}`, hint: 'the AppView has not seen the latest #identity event: a handle update (or com.atproto.identity.refreshIdentity) makes it look again' };
+    return { name, status: 'fail', code: 'AppViewOtherHandle', detail: `${host} shows the handle ${sanitizeRemoteText(shown, 253)}, not ${handle}`, hint: 'the AppView has not seen the latest #identity event: a handle update (or com.atproto.identity.refreshIdentity) makes it look again' };
   }
   return { name, status: 'ok', detail: `${host} shows the profile as ${shown}` };
 }
@@ -445,14 +481,15 @@ function plcResult(outcome: PlcOutcome): DoctorCheck {
     rethrowInterrupt(outcome.err);
     const missing = isAtcliError(outcome.err) && outcome.err.code === 'DidNotFound';
     return missing
-      ? { name: 'plc-log', status: 'fail', detail: `the PLC directory does not know the DID: ${message(outcome.err)}` }
-      : { name: 'plc-log', status: 'unchecked', detail: `the PLC directory could not be asked: ${message(outcome.err)}` };
+      ? { name: 'plc-log', status: 'fail', code: 'PlcDidUnknown', detail: `the PLC directory does not know the DID: ${message(outcome.err)}` }
+      : { name: 'plc-log', status: 'unchecked', code: 'PlcUnreachable', detail: `the PLC directory could not be asked: ${message(outcome.err)}` };
   }
   const r = outcome.r;
   if (r.valid) return { name: 'plc-log', status: 'ok', detail: `${r.log.operations.length} operation(s) verify; the directory serves the document the log derives` };
   return {
     name: 'plc-log',
     status: 'fail',
+    code: 'PlcLogInvalid',
     detail: r.problems.slice(0, 3).join('; ') + (r.problems.length > 3 ? `; and ${r.problems.length - 3} more` : ''),
     hint: 'the directory\'s log or document is inconsistent: report it to the directory operator; an operation signed by a rotation key you hold can supersede an invalid head',
   };

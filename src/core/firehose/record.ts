@@ -1,6 +1,7 @@
 /**
- * Firehose recordings: the raw frames `atcli firehose tail --record` received, so `atcli firehose
- * replay` can feed them through the same pipeline offline and print the same output.
+ * Firehose recordings: the raw frames `firehose tail` received, so replay can feed them through
+ * the same pipeline offline and print the same output. The format and the verdicts on damaged
+ * files are in docs/firehose-recording.md.
  *
  * Format (version 1), all integers big-endian:
  *
@@ -18,18 +19,28 @@
  * `seq` is the frame's sequence number, 0 when it has none (`#info`, text, undecodable frames) and
  * for kinds 3 and 4. `time` is when atcli received the frame (ms since the Unix epoch); replay
  * checks "rev in the future" against it. Frames are recorded in processing order after duplicates
- * were dropped, so the file holds each seq once. Each entry is appended with one write; a reader
- * reports a truncated last entry (a recording cut off by a crash) and keeps everything before
- * it. Unknown kinds are skipped, so later versions can add entry kinds.
+ * were dropped, so the file holds each seq once. Each entry is appended with one write. Unknown
+ * kinds are skipped, so later versions can add entry kinds (within the same size limits).
+ *
+ * The file is only created when the first entry is written (a connection that fails leaves
+ * nothing behind). A reader treats every kind of damage the same way: invalid
+ * 'CorruptRecording' naming the byte offset of the damaged entry, after the entries before it.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import { runtime, usage } from '../errors.js';
+import { constants } from 'node:fs';
+import { access, open, stat, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { invalid, runtime, usage } from '../errors.js';
 
 export const RECORDING_MAGIC = 'ATCLIFH1';
 const MAGIC = Buffer.from(RECORDING_MAGIC, 'ascii');
 const ENTRY_HEADER_BYTES = 1 + 8 + 8 + 4;
-/** Larger payloads mean a corrupt file (the transport accepts at most 10 MB per frame). */
-export const MAX_RECORDED_PAYLOAD = 64 * 1024 * 1024;
+/**
+ * The largest frame entry (kinds 1 and 2): above the transport's default limit of 10 MB per
+ * WebSocket message. A larger length is damage.
+ */
+export const MAX_RECORDED_FRAME = 16 * 1024 * 1024;
+/** The largest key or session entry (kinds 3 and 4, and unknown kinds): small JSON. */
+export const MAX_RECORDED_NOTE = 64 * 1024;
 
 export const ENTRY_KINDS = { binary: 1, text: 2, key: 3, session: 4 } as const;
 
@@ -37,7 +48,15 @@ export type RecordingEntry =
   | { kind: 'frame'; seq: number | null; time: number; data: Uint8Array | string; offset: number }
   | { kind: 'key'; did: string; key: string | null; error: string | null; offset: number }
   | { kind: 'session'; url: string | null; cursor: number | null; startedAt: string | null; offset: number }
+  /**
+   * @deprecated Never produced any more: a cut-off entry is damage like any other and throws
+   * 'CorruptRecording'. Kept only until callers stop testing for it.
+   */
   | { kind: 'truncated'; offset: number; bytes: number };
+
+function maxPayload(kind: number): number {
+  return kind === ENTRY_KINDS.binary || kind === ENTRY_KINDS.text ? MAX_RECORDED_FRAME : MAX_RECORDED_NOTE;
+}
 
 function entry(kind: number, seq: number | null, time: number, payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + payload.length);
@@ -49,47 +68,73 @@ function entry(kind: number, seq: number | null, time: number, payload: Uint8Arr
   return out;
 }
 
-/** Appends entries to a recording (created, or continued when it exists). Writes are serialised. */
+/**
+ * Appends entries to a recording: a new file is created with the first entry (never empty, never
+ * just the magic); an existing recording is continued. Writes are serialised.
+ */
 export class FrameRecorder {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  private fh: FileHandle | undefined;
 
   private constructor(
-    private readonly fh: FileHandle,
     readonly path: string,
+    private readonly exists: boolean,
   ) {}
 
+  /**
+   * Checks that `path` can hold a recording: an existing recording (it will be continued), or a
+   * new file in an existing, writable directory. Nothing is created yet.
+   */
   static async open(path: string): Promise<FrameRecorder> {
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'a+');
-    } catch (err) {
-      throw runtime('RecordingUnwritable', `cannot open ${path} for recording: ${(err as Error).message}`);
-    }
-    try {
-      const { size } = await fh.stat();
-      if (size === 0) {
-        await fh.write(MAGIC);
-      } else {
-        const head = Buffer.alloc(MAGIC.length);
-        const { bytesRead } = await fh.read(head, 0, head.length, 0);
-        if (bytesRead !== MAGIC.length || !head.equals(MAGIC)) {
-          throw usage('NotARecording', `${path} exists and is not an atcli firehose recording`, { hint: 'choose another --record file (an existing recording is appended to)' });
-        }
+    const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw runtime('RecordingUnwritable', `cannot use ${path} for recording: ${err.code ?? err.message}`);
+    });
+    if (info === undefined) {
+      try {
+        await access(dirname(path), constants.W_OK);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw usage('RecordingUnwritable', code === 'ENOENT' ? `cannot record to ${path}: its folder does not exist` : `cannot record to ${path}: ${code ?? 'not writable'}`);
       }
-    } catch (err) {
-      await fh.close().catch(() => {});
-      throw err;
+      return new FrameRecorder(path, false);
     }
-    return new FrameRecorder(fh, path);
+    if (!info.isFile()) throw usage('NotARecording', `${path} exists and is not a file`);
+    const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+      throw runtime('RecordingUnwritable', `cannot open ${path}: ${err.code ?? err.message}`);
+    });
+    try {
+      const head = Buffer.alloc(MAGIC.length);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      if (bytesRead !== MAGIC.length || !head.equals(MAGIC)) {
+        throw usage('NotARecording', `${path} exists and is not an atcli firehose recording (an existing recording is appended to)`);
+      }
+    } finally {
+      await fh.close();
+    }
+    return new FrameRecorder(path, true);
+  }
+
+  private async handle(): Promise<FileHandle> {
+    if (this.fh !== undefined) return this.fh;
+    try {
+      // 'wx': a file that appeared since open() is not overwritten.
+      this.fh = await open(this.path, this.exists ? 'a' : 'wx');
+    } catch (err) {
+      throw runtime('RecordingUnwritable', `cannot open ${this.path} for recording: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!this.exists) await this.fh.write(MAGIC);
+    return this.fh;
   }
 
   private append(buf: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(runtime('RecordingClosed', `the recording ${this.path} is closed`));
     this.chain = this.chain.then(async () => {
+      const fh = await this.handle();
       let offset = 0;
       while (offset < buf.length) {
-        const { bytesWritten } = await this.fh.write(buf, offset, buf.length - offset);
+        const { bytesWritten } = await fh.write(buf, offset, buf.length - offset);
         offset += bytesWritten;
       }
     });
@@ -98,9 +143,11 @@ export class FrameRecorder {
 
   /** A WebSocket message as received (binary or text). */
   frame(data: Uint8Array | string, seq: number | null, time: number): Promise<void> {
-    return typeof data === 'string'
-      ? this.append(entry(ENTRY_KINDS.text, seq, time, Buffer.from(data, 'utf8')))
-      : this.append(entry(ENTRY_KINDS.binary, seq, time, data));
+    const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (payload.length > MAX_RECORDED_FRAME) {
+      return Promise.reject(runtime('FrameTooLargeToRecord', `a frame of ${payload.length} bytes is larger than a recording holds (${MAX_RECORDED_FRAME} bytes)`));
+    }
+    return this.append(entry(typeof data === 'string' ? ENTRY_KINDS.text : ENTRY_KINDS.binary, seq, time, payload));
   }
 
   key(did: string, result: { key: string } | { error: string }, time = Date.now()): Promise<void> {
@@ -115,27 +162,33 @@ export class FrameRecorder {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const fh = this.fh;
     try {
       await this.chain;
-      await this.fh.sync();
+      await fh?.sync();
     } finally {
-      await this.fh.close();
+      await fh?.close();
     }
   }
 }
 
-function jsonPayload(bytes: Uint8Array): Record<string, unknown> {
+/** The JSON object of a key or session entry, or null when the payload is not one. */
+function jsonPayload(bytes: Uint8Array): Record<string, unknown> | null {
   try {
     const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch {
-    return {};
+    return null;
   }
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
-/** Reads a recording entry by entry. Throws usage 'NotARecording' when the magic is wrong. */
+/**
+ * Reads a recording entry by entry. Any damage — a wrong magic, an entry cut off, a length beyond
+ * the file or beyond the entry limits — throws invalid 'CorruptRecording' (after the entries
+ * before it were yielded) naming the byte offset. A missing file is usage 'FileNotFound'.
+ */
 export async function* readRecording(path: string): AsyncGenerator<RecordingEntry, void, undefined> {
   let fh: FileHandle;
   try {
@@ -145,7 +198,10 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEntr
     if (code === 'ENOENT') throw usage('FileNotFound', `${path} does not exist`);
     throw runtime('RecordingUnreadable', `cannot read ${path}: ${(err as Error).message}`);
   }
+  const corrupt = (offset: number, what: string) =>
+    invalid('CorruptRecording', `${path} is damaged at byte ${offset}: ${what}`, { details: { path, offset } });
   try {
+    const size = (await fh.stat()).size;
     const chunk = 1 << 20;
     let buf = Buffer.alloc(0);
     let filePos = 0;
@@ -170,26 +226,27 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEntr
     };
 
     if (!(await fill(MAGIC.length)) || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw usage('NotARecording', `${path} is not an atcli firehose recording`, { hint: 'record one with "atcli firehose tail --record <file>"' });
+      throw invalid('NotARecording', `${path} is not an atcli firehose recording: it does not start with "${RECORDING_MAGIC}" (damaged at byte 0)`, { details: { path, offset: 0 } });
     }
     consume(MAGIC.length);
     for (;;) {
       if (!(await fill(1))) return;
       const offset = base;
       if (!(await fill(ENTRY_HEADER_BYTES))) {
-        yield { kind: 'truncated', offset, bytes: buf.length };
-        return;
+        throw corrupt(offset, `the last entry is cut off (${buf.length} bytes of a ${ENTRY_HEADER_BYTES}-byte entry header)`);
       }
       const kind = buf.readUInt8(0);
       const seqBig = buf.readBigUInt64BE(1);
       const time = Number(buf.readBigUInt64BE(9));
       const length = buf.readUInt32BE(17);
-      if (length > MAX_RECORDED_PAYLOAD) {
-        throw runtime('CorruptRecording', `${path}: the entry at byte ${offset} claims ${length} bytes (corrupt recording)`);
+      if (length > maxPayload(kind)) {
+        throw corrupt(offset, `the entry claims ${length} bytes, more than an entry of kind ${kind} may hold (${maxPayload(kind)})`);
+      }
+      if (offset + ENTRY_HEADER_BYTES + length > size) {
+        throw corrupt(offset, `the entry claims ${length} bytes, but only ${size - offset - ENTRY_HEADER_BYTES} follow its header (cut off)`);
       }
       if (!(await fill(ENTRY_HEADER_BYTES + length))) {
-        yield { kind: 'truncated', offset, bytes: buf.length };
-        return;
+        throw corrupt(offset, 'the file ended while it was read (it changed during replay)');
       }
       consume(ENTRY_HEADER_BYTES);
       // Copy: the buffer is reused as the file is read.
@@ -204,12 +261,14 @@ export async function* readRecording(path: string): AsyncGenerator<RecordingEntr
           break;
         case ENTRY_KINDS.key: {
           const j = jsonPayload(payload);
-          const did = str(j.did);
-          if (did !== null) yield { kind: 'key', did, key: str(j.key), error: str(j.error), offset };
+          const did = str(j?.did);
+          if (j === null || did === null || (str(j.key) === null && str(j.error) === null)) throw corrupt(offset, 'a key entry is not {"did", "key" or "error"} JSON');
+          yield { kind: 'key', did, key: str(j.key), error: str(j.error), offset };
           break;
         }
         case ENTRY_KINDS.session: {
           const j = jsonPayload(payload);
+          if (j === null) throw corrupt(offset, 'a session entry is not a JSON object');
           const cursor = typeof j.cursor === 'number' && Number.isSafeInteger(j.cursor) ? j.cursor : null;
           yield { kind: 'session', url: str(j.url), cursor, startedAt: str(j.startedAt), offset };
           break;

@@ -32,8 +32,8 @@ import { readFile } from 'node:fs/promises';
 import { Agent, WebSocket } from 'undici';
 import { decodeCborPrefix } from '../codec/cbor.js';
 import { isAtcliError, runtime, usage, type AtcliError } from '../errors.js';
-import { isLoopbackHostname } from '../net/address.js';
 import { webSocketDispatcher, type HttpConfig } from '../net/http.js';
+import { checkServiceUrl } from '../net/url-policy.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { MAX_SEQ_EXCLUSIVE } from './events.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameError, decodeFrame, isMap, type Frame } from './frame.js';
@@ -94,33 +94,18 @@ export function inspectFrame(data: Uint8Array | string, options: { maxFrameBytes
  * or the full endpoint URL. Query and fragment are dropped (the cursor is added per connection).
  */
 export function subscribeReposUrl(base: string, options: { allowInsecure?: boolean } = {}): string {
-  return webSocketUrl(base, SUBSCRIBE_REPOS_PATH, { what: 'a relay or PDS', example: 'wss://bsky.network or https://pds.example.com', ...options });
+  return webSocketUrl(base, SUBSCRIBE_REPOS_PATH, { what: 'the relay URL', ...options });
 }
 
 /**
  * The WebSocket URL of the endpoint `path` on the service `base` (`wss://host`, `https://host`, or
- * the full endpoint URL): `http(s)` is mapped to `ws(s)`, `ws://` is only for loopback hosts
- * unless `allowInsecure`, query and fragment are dropped. `what` and `example` name the kind of
- * service in error messages.
+ * the full endpoint URL), checked as written before anything normalises it (url-policy.ts):
+ * `http(s)` is mapped to `ws(s)`; query and fragment are dropped. `what` names the URL in errors.
  */
-export function webSocketUrl(base: string, path: string, options: { what: string; example: string; allowInsecure?: boolean }): string {
-  let u: URL;
-  try {
-    u = new URL(base);
-  } catch {
-    throw usage('InvalidUrl', `not a URL: ${base.slice(0, 200)}`, { hint: `give the URL of ${options.what}, e.g. ${options.example}` });
-  }
-  if (u.username !== '' || u.password !== '') throw usage('InvalidUrl', 'service URLs with credentials (user@host) are not allowed');
+export function webSocketUrl(base: string, path: string, options: { what: string; allowInsecure?: boolean }): string {
+  const u = checkServiceUrl(base, { dev: options.allowInsecure === true, schemes: ['wss', 'https', 'ws', 'http'], shape: 'request' }, options.what).url;
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
-  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw usage('InvalidUrl', `unsupported scheme "${u.protocol.replace(/:$/, '')}" for ${options.what}: ${base.slice(0, 200)}`, { hint: 'use wss:// or https://' });
-  }
-  if (u.protocol === 'ws:' && options.allowInsecure !== true && !isLoopbackHostname(u.hostname)) {
-    throw usage('InsecureUrl', `refusing an unencrypted connection to ${u.host}`, {
-      hint: 'use wss:// (or https://); ws:// and http:// are only for localhost, or with --dev',
-    });
-  }
   let pathname = u.pathname.replace(/\/+$/, '');
   if (!pathname.endsWith(path)) pathname += path;
   u.pathname = pathname;

@@ -43,7 +43,7 @@ export function checkResolvableDid(did: string, opts: { dev?: boolean } = {}): {
     if (lowerHost === 'localhost') {
       if (!dev) {
         throw usage('UnsupportedDidWeb', `${did}: did:web on localhost is only allowed in dev mode`, {
-          hint: 'Use --dev for a local test network.',
+          hint: 'did:web on localhost is for local development.',
         });
       }
       return { method: 'web', url: `http://localhost${port === undefined ? '' : `:${port}`}/.well-known/did.json` };
@@ -106,7 +106,7 @@ async function fetchDidDocument(config: IdentityConfig, did: string): Promise<Di
   }
   if (res.status === 404 || res.status === 410) {
     throw notFound('DidNotFound', `${did} not found (${url} answered ${res.status}${res.status === 410 ? ', deactivated' : ''})`, {
-      hint: method === 'plc' ? 'Check the DID, or the --plc directory URL.' : 'The did:web host does not serve a DID document.',
+      hint: method === 'plc' ? 'Check the DID, or which PLC directory is asked.' : 'The did:web host does not serve a DID document.',
       details: { did, status: res.status },
     });
   }

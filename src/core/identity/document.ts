@@ -7,7 +7,8 @@
 import { invalid } from '../errors.js';
 import { publicKeyFromVerificationMethod, type PublicKey } from '../crypto/index.js';
 import { checkHandle } from '../syntax/index.js';
-import { errorMessage, isLoopbackHost, quote } from './util.js';
+import { checkPdsUrl } from '../net/url-policy.js';
+import { errorMessage, quote } from './util.js';
 
 export interface ParsedDidDocument {
   /** First syntactically valid `at://<handle>` in alsoKnownAs, lower-cased. */
@@ -103,50 +104,14 @@ function verificationKeyOf(did: string, vms: unknown[], fragment: string, warnin
 
 /**
  * Check a PDS `serviceEndpoint`: a string `https://host[:port]` (optionally with a lone trailing
- * `/`); `http://` only for loopback hosts in dev mode. Host names are checked as handles (H1)
- * before anything parses them as a URL (N1). Returns the normalized URL or the reason.
+ * `/`) naming a public host; in dev mode also http:// and loopback or private addresses. The URL
+ * policy (net/url-policy.ts) judges the text as written, before anything parses it (N1). Returns
+ * the normalized URL or the reason.
  */
 export function checkPdsEndpoint(endpoint: unknown, opts: ParseDidDocumentOptions = {}): { url: string } | { reason: string } {
   if (typeof endpoint !== 'string') return { reason: `serviceEndpoint is not a string (${Array.isArray(endpoint) ? 'array' : endpoint === null ? 'null' : typeof endpoint})` };
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s.exec(endpoint);
-  if (m === null) return { reason: `serviceEndpoint ${quote(endpoint)} is not an absolute http(s) URL` };
-  const scheme = m[1]!.toLowerCase();
-  const authority = m[2]!;
-  const rest = m[3]!;
-  const problems: string[] = [];
-  if (authority.includes('@')) problems.push('userinfo');
-  if (rest !== '' && rest !== '/') {
-    const q = rest.indexOf('?');
-    const f = rest.indexOf('#');
-    const pathEnd = Math.min(q < 0 ? rest.length : q, f < 0 ? rest.length : f);
-    const path = rest.slice(0, pathEnd);
-    if (path !== '' && path !== '/') problems.push('path');
-    if (q >= 0 && (f < 0 || q < f)) problems.push('query');
-    if (f >= 0) problems.push('fragment');
-  }
-  if (problems.length > 0) {
-    return { reason: `serviceEndpoint ${quote(endpoint)} must be scheme, host and port only (has ${problems.join(', ')})` };
-  }
-  const hp = /^(\[[0-9A-Fa-f:.]+\]|[^:]*)(?::(\d{1,5}))?$/.exec(authority);
-  if (hp === null) return { reason: `serviceEndpoint ${quote(endpoint)} has a malformed host or port` };
-  const host = hp[1]!.toLowerCase();
-  const port = hp[2];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-    return { reason: `serviceEndpoint ${quote(endpoint)} has port out of range` };
-  }
-  const loopback = isLoopbackHost(host);
-  const devLoopback = opts.dev === true && loopback;
-  if (!devLoopback && checkHandle(host) !== null) {
-    return { reason: `serviceEndpoint ${quote(endpoint)} does not have a valid host name` };
-  }
-  if (scheme === 'http') {
-    if (!devLoopback) {
-      return { reason: `serviceEndpoint ${quote(endpoint)} uses http://; https is required (http only for loopback in dev mode)` };
-    }
-  } else if (scheme !== 'https') {
-    return { reason: `serviceEndpoint ${quote(endpoint)} must use https` };
-  }
-  return { url: `${scheme}://${host}${port === undefined ? '' : `:${port}`}` };
+  const checked = checkPdsUrl(endpoint, opts.dev === true);
+  return 'url' in checked ? checked : { reason: `serviceEndpoint ${quote(endpoint)} ${checked.reason}` };
 }
 
 /**

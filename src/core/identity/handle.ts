@@ -45,7 +45,7 @@ export function checkHandleForResolution(input: string, opts: { dev?: boolean } 
   const refusal = checkResolvableHandle(handle, { allowTest: opts.dev === true });
   if (refusal !== null) {
     throw usage('UnresolvableHandle', `handle ${handle} cannot be resolved: ${refusal}`, {
-      hint: handle.endsWith('.test') ? 'The .test TLD is only resolved in dev mode (--dev).' : undefined,
+      hint: handle.endsWith('.test') ? 'The .test TLD is only resolved in development mode.' : undefined,
       details: { handle },
     });
   }
@@ -267,7 +267,7 @@ async function resolveFresh(config: IdentityConfig, handle: string): Promise<Han
   const hintParts = [
     `A handle resolves through a DNS TXT record at _atproto.${handle} (did=<DID>) or https://${handle}/.well-known/atproto-did.`,
   ];
-  if (resolver === undefined) hintParts.push('A resolver service can be asked with --handle-resolver <url>.');
+  if (resolver === undefined) hintParts.push('An XRPC resolver service (com.atproto.identity.resolveHandle) can be asked as well.');
   if (allTransient) {
     throw runtime('HandleResolutionFailed', `could not resolve handle ${handle} (${summary})`, {
       hint: `Every look-up failed with a temporary error; try again later. ${hintParts.join(' ')}`,

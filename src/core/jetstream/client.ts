@@ -25,7 +25,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 5_000_000;
 
 /** The WebSocket URL of Jetstream's `/subscribe` given `wss://host`, `https://host` or the full URL. */
 export function jetstreamUrl(base: string, options: { allowInsecure?: boolean } = {}): string {
-  return webSocketUrl(base, JETSTREAM_SUBSCRIBE_PATH, { what: 'a Jetstream instance', example: 'wss://jetstream2.us-east.bsky.network', ...options });
+  return webSocketUrl(base, JETSTREAM_SUBSCRIBE_PATH, { what: 'the Jetstream URL', ...options });
 }
 
 export interface JetstreamQuery {

@@ -64,11 +64,21 @@ export function readZstdFrameHeader(frame: Uint8Array): ZstdFrameHeader {
 interface ZstdWasm {
   init(): Promise<void>;
   createDCtx(): number;
+  freeDCtx(dctx: number): number;
   decompress(buf: Uint8Array, opts?: { defaultHeapSize: number }): Uint8Array;
   decompressUsingDict(dctx: number, buf: Uint8Array, dict: Uint8Array, opts?: { defaultHeapSize: number }): Uint8Array;
 }
 
 let loaded: Promise<ZstdWasm> | undefined;
+
+function isInitialized(zstd: ZstdWasm): boolean {
+  try {
+    zstd.freeDCtx(zstd.createDCtx());
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The WebAssembly module, instantiated once. It is loaded with Node's own require at run time, not
@@ -79,7 +89,10 @@ function loadZstd(): Promise<ZstdWasm> {
     try {
       const nodeRequire = createRequire(import.meta.url);
       const zstd = nodeRequire('@bokuweb/zstd-wasm') as ZstdWasm;
-      await zstd.init();
+      // The package keeps one instance per process. A second init() starts a new instance but
+      // returns before it is ready, and contexts made meanwhile belong to the old one: only
+      // initialise when no one in this process has.
+      if (!isInitialized(zstd)) await zstd.init();
       return zstd;
     } catch (err) {
       loaded = undefined;

@@ -34,7 +34,7 @@ export type LabelStreamOutput = { kind: 'label'; value: LabelView } | { kind: 'i
 
 /** The WebSocket URL of a labeler's subscribeLabels, from its service URL or the full endpoint. */
 export function subscribeLabelsUrl(base: string, options: { allowInsecure?: boolean } = {}): string {
-  return webSocketUrl(base, SUBSCRIBE_LABELS_PATH, { what: 'a labeler', example: 'https://mod.example.com', ...options });
+  return webSocketUrl(base, SUBSCRIBE_LABELS_PATH, { what: 'the labeler URL', ...options });
 }
 
 const seqOf = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 && v < MAX_SEQ_EXCLUSIVE ? v : null);

@@ -12,6 +12,7 @@ import { lintLexicon, makeFinding, ruleFilter, type RuleSelection } from './lint
 import { invalidLexiconError, parseLexiconText, type FailedLexicon, type ParsedLexicon } from './parse.js';
 import { lexiconRelativePath } from './templates.js';
 import type { LexFinding, LexiconDocument } from './types.js';
+import { CappedList } from '../util/capped-list.js';
 
 /** Largest Lexicon or record file read (the biggest published schemas are ~100 KB). */
 export const MAX_LEXICON_FILE_BYTES = 4 * 1024 * 1024;
@@ -190,7 +191,10 @@ export interface LintReport {
   errors: number;
   warnings: number;
   infos: number;
+  /** The first findings of each file (at most LIST_CAP per file); the counts above cover them all. */
   findings: FileFinding[];
+  /** Findings left out of `findings` by the per-file cap. */
+  findingsOmitted: number;
 }
 
 export interface LintFilesOptions extends RuleSelection {
@@ -265,12 +269,20 @@ export async function lintLexiconFiles(paths: readonly string[], options: LintFi
       }
     }
   }
+  const perFile = new Map<string, CappedList<FileFinding>>();
+  for (const f of findings) {
+    let list = perFile.get(f.file);
+    if (list === undefined) perFile.set(f.file, (list = new CappedList<FileFinding>()));
+    list.add(f);
+  }
+  const kept = [...perFile.values()];
   return {
     files: files.length,
     errors: findings.filter((f) => f.level === 'error').length,
     warnings: findings.filter((f) => f.level === 'warning').length,
     infos: findings.filter((f) => f.level === 'info').length,
-    findings,
+    findings: kept.flatMap((l) => l.items),
+    findingsOmitted: kept.reduce((n, l) => n + l.omitted, 0),
   };
 }
 
@@ -301,7 +313,7 @@ export async function writeLexiconFile(dir: string, doc: LexiconDocument, option
     exists = false;
   }
   if (exists && options.force !== true) {
-    throw usage('FileExists', `${file} already exists`, { hint: 'pass --force to overwrite it' });
+    throw usage('FileExists', `${file} already exists`, { details: { file } });
   }
   if (options.dryRun === true) return { file, nsid: doc.id, written: false, overwritten: false, content };
   try {

@@ -19,7 +19,7 @@ export {
 export type { FailedLexicon, ParseLexiconOptions, ParseLexiconResult, ParsedLexicon, ParsedLexiconText } from './parse.js';
 export { LexiconCatalog } from './catalog.js';
 export type { AddOptions, CatalogEntry, ResolvedDef } from './catalog.js';
-export { checkStringFormat, graphemeLength, mimeMatches, utf8Length, validateData, validateRecord, validateRecordData } from './validate.js';
+export { checkStringFormat, graphemeLength, mimeMatches, utf8Length, validateData, validateRecord, validateRecordData, validateRecordJson } from './validate.js';
 export type { ValidateOptions } from './validate.js';
 export { LINT_RULES, lintLexicon, lintRule, ruleFilter } from './lint.js';
 export type { LintOptions, LintRule, RuleSelection } from './lint.js';

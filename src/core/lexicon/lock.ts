@@ -41,7 +41,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
 /** Parses lock file text; invalid 'InvalidLockFile' names what is wrong. */
 export function parseLock(text: string, path = LOCK_FILE_NAME): LexiconLock {
   const bad = (why: string): never => {
-    throw invalid('InvalidLockFile', `${path}: ${why}`, { hint: `fix it, or delete it and run "atcli lex pull" to write a new one` });
+    throw invalid('InvalidLockFile', `${path}: ${why}`, { hint: 'fix it, or delete it and pull again to write a new one' });
   };
   let json: unknown;
   try {
@@ -50,7 +50,7 @@ export function parseLock(text: string, path = LOCK_FILE_NAME): LexiconLock {
     return bad(`not JSON (${(err as Error).message})`);
   }
   if (!isObj(json)) return bad('not a JSON object');
-  if (json.version !== LOCK_VERSION) return bad(`unsupported version ${JSON.stringify(json.version)} (this atcli writes ${LOCK_VERSION})`);
+  if (json.version !== LOCK_VERSION) return bad(`unsupported version ${JSON.stringify(json.version)} (version ${LOCK_VERSION} is the one known)`);
   const pulled = json.pulled ?? [];
   if (!Array.isArray(pulled) || !pulled.every((p) => typeof p === 'string')) return bad('"pulled" must be a list of strings');
   const lexicons: Record<string, LockEntry> = {};

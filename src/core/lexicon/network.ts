@@ -37,10 +37,10 @@ export { LOCK_FILE_NAME, compareWithLock, lockPathFor, parseLock, readLock, seri
 export type { LexiconLock, LockDrift, LockDriftKind, LockEntry } from './lock.js';
 export { pullLexicons } from './pull.js';
 export type { LocalDrift, PullFileStatus, PullOptions, PullResult, PulledLexicon } from './pull.js';
-export { applyPublish, parseSavedPlan, planPublish } from './publish.js';
-export type { ApplyPublishOptions, DnsCheck, PlanPublishOptions, PublishAction, PublishItem, PublishPlan, PublishProgress, PublishResult, PublishedItem, SavedPlan } from './publish.js';
-export { checkLexiconDns, lexiconStatus, summarizeStatus } from './status.js';
-export type { DnsRow, DnsStatus, StatusRow, StatusSummary, SyncStatus } from './status.js';
+export { applyPublish, parseSavedPlan, planPublish, preparePublish, refuseBlocked, selectPublishable } from './publish.js';
+export type { ApplyPublishOptions, DnsCheck, ForeignSchema, PlanPublishOptions, PreparePublishOptions, PreparedPublish, PublishAction, PublishItem, PublishPlan, PublishProgress, PublishResult, PublishedItem, SavedPlan } from './publish.js';
+export { checkLexiconDns, compareWithPublished, lexiconStatus, summarizeStatus } from './status.js';
+export type { DnsRow, DnsStatus, PublishedComparison, StatusRow, StatusSummary, SyncStatus } from './status.js';
 export { SchemaFinder } from './schemas.js';
 export type { SchemaFinderOptions, SchemaLookup, SchemaOrigin } from './schemas.js';
 export { validateAccountRepository, validateRecordAtUri, validateRepository } from './remote.js';

@@ -849,6 +849,5 @@ export function invalidLexiconError(result: FailedLexicon): AtcliError {
   const problems = result.errors.map((e) => `${e.path === '' ? '(document)' : e.path}: ${e.message} [${e.code}]`);
   return invalid('InvalidLexicon', `${what} is not a valid Lexicon (${result.errors.length} problem${result.errors.length === 1 ? '' : 's'})`, {
     details: { problems, ...(result.source === undefined ? {} : { source: result.source }), ...(result.id === undefined ? {} : { id: result.id }) },
-    hint: 'run "atcli lex lint" on the file for every finding with its line',
   });
 }

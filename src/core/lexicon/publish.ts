@@ -1,6 +1,6 @@
 /**
- * Publishing schemas (spec: lexicon "Lexicon Publication and Resolution"; invariants §6 L4, §7
- * L6–L7). Nothing is written unless every gate passes first:
+ * Publishing schemas (spec: lexicon "Lexicon Publication and Resolution",
+ * https://atproto.com/specs/lexicon). Nothing is written unless every gate passes first:
  *
  * 1. lint: errors refuse (warnings are allowed);
  * 2. DNS: `_lexicon.<authority>` of every group names the publishing account's DID (unless
@@ -18,8 +18,10 @@ import { invalid, isAtcliError, notFound, runtime, usage } from '../errors.js';
 import { XrpcError, type XrpcClient } from '../xrpc/index.js';
 import { recordUri } from '../repo/records.js';
 import { breakingChanges } from './breaking.js';
-import type { LintReport } from './files.js';
+import type { LexiconCatalog } from './catalog.js';
+import { lintLexiconFiles, type LintReport } from './files.js';
 import { schemaRecord, type LocalSchema } from './local.js';
+import type { LexiconLock } from './lock.js';
 import {
   LEXICON_COLLECTION,
   lexiconAuthority,
@@ -66,7 +68,7 @@ export interface PublishPlan {
   blocked: string[];
 }
 
-/** A plan saved from a dry run (`--json` output), whose swap CIDs a later publish must honour. */
+/** A plan saved from a dry run (its JSON form), whose swap CIDs a later publish must honour. */
 export interface SavedPlan {
   did: string;
   items: Array<{ nsid: string; cid: string; swap: string | null }>;
@@ -74,7 +76,7 @@ export interface SavedPlan {
 
 export function parseSavedPlan(value: unknown, source: string): SavedPlan {
   const bad = (why: string): never => {
-    throw usage('InvalidPlan', `${source}: ${why}`, { hint: 'save the plan with "atcli lex publish --dry-run --json > plan.json"' });
+    throw usage('InvalidPlan', `${source}: ${why}`, { hint: 'a saved plan is the JSON of a dry run of the same publish' });
   };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('not a JSON object');
   const v = value as Record<string, unknown>;
@@ -108,7 +110,7 @@ export interface PlanPublishOptions {
 export async function planPublish(opts: PlanPublishOptions): Promise<PublishPlan> {
   const { resolver, repo, schemas, lint } = opts;
   const did = repo.did;
-  if (schemas.length === 0) throw usage('NoLexicons', 'no Lexicon schemas to publish', { hint: 'give the files or folders to publish, or create one with "atcli lex new"' });
+  if (schemas.length === 0) throw usage('NoLexicons', 'no Lexicon schemas to publish');
 
   // 1. lint
   if (lint.errors > 0) {
@@ -116,11 +118,11 @@ export async function planPublish(opts: PlanPublishOptions): Promise<PublishPlan
     throw invalid(
       'LintErrors',
       `${lint.errors} lint error${lint.errors === 1 ? '' : 's'}; nothing was published (${first.map((f) => `${f.file}${f.line ? `:${f.line}` : ''} ${f.code}: ${f.message}`).join('; ')}${lint.errors > first.length ? '; …' : ''})`,
-      { hint: 'run "atcli lex lint" for every finding, fix the errors and publish again', details: { findings: lint.findings.filter((f) => f.level === 'error') } },
+      { hint: 'fix the lint errors and publish again', details: { findings: lint.findings.filter((f) => f.level === 'error') } },
     );
   }
 
-  // 2. DNS (L4, L7)
+  // 2. DNS: the authority's record must name the publishing account
   const groups = new Map<string, string[]>();
   for (const s of schemas) {
     const a = lexiconAuthority(s.nsid);
@@ -162,7 +164,7 @@ export async function planPublish(opts: PlanPublishOptions): Promise<PublishPlan
       'LexiconAuthorityNotFound',
       `${missing.map((m) => m.name).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no did= TXT record, so ${missing.flatMap((m) => m.nsids).join(', ')} would not resolve to your repository; nothing was published`,
       {
-        hint: `add the DNS record${missing.length === 1 ? '' : 's'} ${missing.map((m) => lexiconTxtRecord(m.authority, did)).join(' and ')} (check with "atcli lex check-dns"), or pass --skip-dns-check`,
+        hint: `add the DNS record${missing.length === 1 ? '' : 's'} ${missing.map((m) => lexiconTxtRecord(m.authority, did)).join(' and ')}`,
         details: { account: did, authorities: missing },
       },
     );
@@ -182,9 +184,9 @@ export async function planPublish(opts: PlanPublishOptions): Promise<PublishPlan
     let swap = current.present ? current.lexicon.cid : null;
     const planned = saved.get(s.nsid);
     if (opts.saved !== undefined) {
-      if (planned === undefined) throw usage('PlanMismatch', `${s.nsid} (${s.file}) is not in the saved plan`, { hint: 'make a new plan with --dry-run, or publish only the files it covers' });
+      if (planned === undefined) throw usage('PlanMismatch', `${s.nsid} (${s.file}) is not in the saved plan`, { hint: 'make a new plan, or publish only the files it covers' });
       if (planned.cid !== s.cid) {
-        throw invalid('PlanOutdated', `${s.file} changed since the plan was made (now ${s.cid}, planned ${planned.cid})`, { hint: 'make a new plan with --dry-run and review it' });
+        throw invalid('PlanOutdated', `${s.file} changed since the plan was made (now ${s.cid}, planned ${planned.cid})`, { hint: 'make a new plan and review it' });
       }
       swap = planned.swap;
     }
@@ -205,6 +207,81 @@ export async function planPublish(opts: PlanPublishOptions): Promise<PublishPlan
     }
   }
   return { did, pds: opts.pds, items, dns, dnsChecked: opts.skipDnsCheck !== true, lint: { errors: lint.errors, warnings: lint.warnings }, blocked };
+}
+
+/**
+ * Refuses a plan with breaking changes that were not forced: invalid 'BreakingChange'. A published
+ * schema must stay compatible (spec: lexicon "Lexicon Evolution").
+ */
+export function refuseBlocked(plan: Pick<PublishPlan, 'blocked'>): void {
+  if (plan.blocked.length === 0) return;
+  throw invalid('BreakingChange', `refusing to publish: ${plan.blocked.join('; ')}`, {
+    hint: 'a published schema must stay compatible (spec: Lexicon evolution); publish the change under a new NSID',
+    details: { blocked: plan.blocked },
+  });
+}
+
+/** A schema of the project that another account publishes: pulled as a dependency, never ours to publish. */
+export interface ForeignSchema {
+  nsid: string;
+  file: string;
+  /** The publisher the lock file records. */
+  did: string;
+}
+
+/**
+ * Which local schemas an account may publish: a schema the lock file records as pulled from
+ * another DID is a dependency (a copy of someone else's schema), so it is set aside; everything
+ * else is the account's own.
+ */
+export function selectPublishable(schemas: readonly LocalSchema[], lock: LexiconLock | undefined, did: string): { own: LocalSchema[]; foreign: ForeignSchema[] } {
+  const own: LocalSchema[] = [];
+  const foreign: ForeignSchema[] = [];
+  for (const s of schemas) {
+    const pulled = lock?.lexicons[s.nsid];
+    if (pulled !== undefined && pulled.did !== did) foreign.push({ nsid: s.nsid, file: s.file, did: pulled.did });
+    else own.push(s);
+  }
+  return { own, foreign };
+}
+
+export interface PreparePublishOptions extends Omit<PlanPublishOptions, 'schemas' | 'lint'> {
+  /** The schemas found under the paths being published. */
+  schemas: readonly LocalSchema[];
+  lock?: LexiconLock;
+  /** Lexicons references may point to besides the published files (atcli's own, the project's). */
+  catalog?: LexiconCatalog;
+  /** The project's Lexicon folders, so the file-path rule knows where the tree starts. */
+  roots?: readonly string[];
+}
+
+export interface PreparedPublish {
+  /** Set aside: pulled from other publishers. */
+  foreign: ForeignSchema[];
+  /** The schemas to publish (the account's own). */
+  schemas: LocalSchema[];
+  /** Lint of those files (errors refuse; warnings are reported and allowed). */
+  lint: LintReport;
+  /** null when every schema was set aside, so there is nothing to plan. */
+  plan: PublishPlan | null;
+}
+
+/**
+ * The whole publish policy short of writing: set aside pulled schemas, lint what remains (with the
+ * project's roots), and plan it behind the DNS and evolution gates ({@link planPublish}). A plan
+ * may still be blocked by breaking changes; {@link applyPublish} refuses those.
+ */
+export async function preparePublish(opts: PreparePublishOptions): Promise<PreparedPublish> {
+  const { own, foreign } = selectPublishable(opts.schemas, opts.lock, opts.repo.did);
+  if (own.length === 0 && foreign.length > 0) {
+    return { foreign, schemas: [], lint: { files: 0, errors: 0, warnings: 0, infos: 0, findings: [], findingsOmitted: 0 }, plan: null };
+  }
+  const lint = await lintLexiconFiles(
+    own.map((s) => s.file),
+    { ...(opts.catalog === undefined ? {} : { catalog: opts.catalog }), ...(opts.roots === undefined ? {} : { roots: opts.roots }) },
+  );
+  const { schemas: _schemas, lock: _lock, catalog: _catalog, roots: _roots, ...plan } = opts;
+  return { foreign, schemas: own, lint, plan: await planPublish({ ...plan, schemas: own, lint }) };
 }
 
 export interface PublishedItem {
@@ -236,12 +313,7 @@ export interface ApplyPublishOptions {
 
 /** Writes a plan (refuses a blocked one); stops at the first failure, saying what was written. */
 export async function applyPublish(plan: PublishPlan, repo: RepoSource & { client: XrpcClient }, schemas: readonly LocalSchema[], options: ApplyPublishOptions = {}): Promise<PublishResult> {
-  if (plan.blocked.length > 0) {
-    throw invalid('BreakingChange', `refusing to publish: ${plan.blocked.join('; ')}`, {
-      hint: 'a published schema must stay compatible (spec: Lexicon evolution); use a new NSID, or pass --force if nobody depends on it yet',
-      details: { blocked: plan.blocked },
-    });
-  }
+  refuseBlocked(plan);
   const byNsid = new Map(schemas.map((s) => [s.nsid, s]));
   const done: PublishedItem[] = [];
   for (const item of plan.items) {
@@ -256,14 +328,14 @@ export async function applyPublish(plan: PublishPlan, repo: RepoSource & { clien
     const written = await putSchema(repo.client, plan.did, item, schema, done);
     if (written !== item.cid) {
       throw invalid('PublishMismatch', `the PDS stored ${item.uri} as ${written}, not as the ${item.cid} that was sent`, {
-        hint: 'the PDS changed the record; check it with "atcli lex status"',
+        hint: 'the PDS changed the record; compare the published version with the local one',
         details: { written: done.map((d) => d.nsid) },
       });
     }
     const back = await readSchemaRecord(repo, item.nsid);
     if (!back.present || back.lexicon.cid !== written) {
       throw invalid('PublishNotVerified', `${item.uri} was written (${written}) but the repository's signed proof ${back.present ? `holds ${back.lexicon.cid}` : 'shows no such record'}`, {
-        hint: 'another writer may have changed it at the same moment; run "atcli lex status"',
+        hint: 'another writer may have changed it at the same moment; compare the published version with the local one',
         details: { written: done.map((d) => d.nsid) },
       });
     }
@@ -294,7 +366,7 @@ async function putSchema(client: XrpcClient, did: string, item: PublishItem, sch
         item.swap === null
           ? `${item.uri} was created by someone else after it was read; nothing was overwritten${already}`
           : `${item.uri} changed after it was read (it is no longer ${item.swap}); nothing was overwritten${already}`,
-        { hint: 'see what changed with "atcli lex diff" and "atcli lex status", then publish again', details: { uri: item.uri, swap: item.swap, written }, cause: err },
+        { hint: 'compare the published version with the local one, then publish again', details: { uri: item.uri, swap: item.swap, written }, cause: err },
       );
     }
     if (err instanceof XrpcError && err.status === 400 && /\binvalid\b.*\brecord\b/i.test(err.message)) {

@@ -86,12 +86,12 @@ export async function pullLexicons(resolver: LexiconResolver, opts: PullOptions)
   const fromLock = opts.targets.length === 0;
   if (fromLock && (opts.lock === undefined || opts.lock.pulled.length === 0)) {
     throw usage('NothingToPull', `nothing to pull: no NSIDs given and ${opts.lockFile} ${opts.lock === undefined ? 'does not exist' : 'lists nothing pulled'}`, {
-      hint: 'name what to fetch: atcli lex pull com.example.calendar.event com.example.calendar.*',
+      hint: 'name the schemas to fetch: NSIDs such as com.example.calendar.event, or groups such as com.example.calendar.*',
     });
   }
   if (opts.frozen === true && opts.lock === undefined) {
-    throw invalid('LockMissing', `--frozen needs the lock file ${opts.lockFile}, and there is none`, {
-      hint: 'run "atcli lex pull <nsid>..." without --frozen once and commit the lock file',
+    throw invalid('LockMissing', `a frozen pull compares with the lock file ${opts.lockFile}, and there is none`, {
+      hint: 'pull once without freezing to write the lock file, and commit it',
     });
   }
   const targets: PullTarget[] = (fromLock ? opts.lock!.pulled : opts.targets).map((t) => parsePullTarget(t));

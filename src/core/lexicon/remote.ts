@@ -13,7 +13,7 @@ import { CidIndex } from '../repo/cid-index.js';
 import type { ProofCheck } from '../repo/proof.js';
 import { parseRecordUri, readProvenRecord } from '../repo/proven.js';
 import { recordUri } from '../repo/records.js';
-import { verifyRepoCar, type RepoVerifyOptions, type VerifyCheck } from '../repo/verify.js';
+import { verifyRepoCar, type RepoVerdict, type RepoVerifyOptions, type VerifyCheck } from '../repo/verify.js';
 import { XrpcClient } from '../xrpc/index.js';
 import type { SchemaFinder, SchemaLookup, SchemaOrigin } from './schemas.js';
 import type { ValidationError } from './types.js';
@@ -155,14 +155,18 @@ export interface CollectionReport extends RecordCounts {
 }
 
 export interface RepoValidationReport {
-  /** invalid: the repository does not verify, or a record fails its schema; unchecked: some record could not be checked. */
+  /** invalid: the repository fails a check, or a record fails its schema; unchecked: the repository or some record could not be checked. */
   status: 'valid' | 'invalid' | 'unchecked';
   did: string | null;
   rev: string | null;
   commit: string | null;
-  /** The repository checks (`repo verify`). */
-  repository: { valid: boolean; checks: VerifyCheck[]; errors: string[]; warnings: string[] };
-  /** False when the repository does not verify: its records are then not reported. */
+  /**
+   * The repository checks (`repo verify`). `status` unchecked: a check could not run (the signing
+   * key could not be obtained, the download broke off), `reason` says why; the records are still
+   * validated, but the verdict cannot be valid.
+   */
+  repository: { status: RepoVerdict; valid: boolean; reason: string | null; checks: VerifyCheck[]; errors: string[]; warnings: string[] };
+  /** False when the repository fails a check: its records are then not reported. */
   recordsValidated: boolean;
   totals: RecordCounts;
   collections: CollectionReport[];
@@ -286,12 +290,13 @@ export async function validateRepository(source: AsyncIterable<Uint8Array>, opti
   const report = await verifyRepoCar(source, { ...options.verify, onRecordBlock, onEntry });
   for (const row of rows.values()) for (const p of row.problems) p.uri = `at://${report.did}/${p.uri}`;
 
-  const repository = { valid: report.valid, checks: report.checks, errors: report.errors, warnings: report.warnings };
+  const repository = { status: report.status, valid: report.valid, reason: report.reason, checks: report.checks, errors: report.errors, warnings: report.warnings };
   const head = { did: report.did, rev: report.rev, commit: report.commit, repository };
-  if (!report.valid) {
+  if (report.status === 'invalid') {
     return { ...head, status: 'invalid', recordsValidated: false, totals: emptyCounts(), collections: [], otherCollections: null };
   }
-  const status = totals.invalid > 0 ? 'invalid' : totals.unchecked > 0 ? 'unchecked' : 'valid';
+  // A repository that could not be fully checked leaves the verdict open, unless a record fails its schema.
+  const status = totals.invalid > 0 ? 'invalid' : totals.unchecked > 0 || report.status === 'unchecked' ? 'unchecked' : 'valid';
   const collections = [...rows.values()].sort((a, b) => (a.collection < b.collection ? -1 : a.collection > b.collection ? 1 : 0));
   return { ...head, status, recordsValidated: true, totals, collections, otherCollections: other.collections > 0 ? other : null };
 }

@@ -1,6 +1,6 @@
 /**
- * Lexicon resolution over the network (spec: lexicon "Lexicon Publication and Resolution";
- * invariants §6 L4): NSID → authority (the NSID minus its name, reversed) → DNS TXT
+ * Lexicon resolution over the network (spec: lexicon "Lexicon Publication and Resolution",
+ * https://atproto.com/specs/lexicon): NSID → authority (the NSID minus its name, reversed) → DNS TXT
  * `_lexicon.<authority>` holding exactly one `did=<DID>` → DID document → PDS and signing key →
  * `com.atproto.sync.getRecord` for `com.atproto.lexicon.schema/<nsid>`, whose proof (commit
  * signature, MST path, record block) is verified → the record's `id` must be the NSID → parsed as
@@ -128,7 +128,7 @@ export async function lookupLexiconAuthority(config: IdentityConfig, authority: 
     throw notFound('LexiconAuthorityNotFound', `no Lexicon authority record: ${res.detail}`, { hint: addHint, details: { authority, name } });
   }
   if (res.kind === 'error') {
-    throw runtime('LexiconDnsFailed', `could not look up ${name}: ${res.detail}`, { hint: 'try again; --dns-server chooses another DNS server', details: { authority, name } });
+    throw runtime('LexiconDnsFailed', `could not look up ${name}: ${res.detail}`, { hint: 'try again, or ask another DNS server', details: { authority, name } });
   }
   const dids = new Set<string>();
   const malformed: string[] = [];
@@ -306,7 +306,7 @@ export class LexiconResolver {
     const { host, read } = await this.read(nsid);
     if (!read.present) {
       throw notFound('LexiconNotPublished', `${host.name} names ${host.did}, but its repository has no ${LEXICON_COLLECTION} record for ${nsid} (absence proven at rev ${read.rev})`, {
-        hint: `the authority has not published ${nsid}; list what it has with "atcli record ls ${host.did} -c ${LEXICON_COLLECTION}"`,
+        hint: `the authority has not published ${nsid}; its ${LEXICON_COLLECTION} records list what it has`,
         details: { nsid, did: host.did, uri: read.uri },
       });
     }
@@ -393,7 +393,8 @@ export async function resolveClosure(resolver: LexiconResolver, targets: readonl
       if (listed.length === 0) {
         const host = await resolver.host(groupAuthority(t.group));
         throw notFound('NoLexiconsInGroup', `${host.did} (${host.name}) publishes no schemas in ${t.text}`, {
-          hint: `check the group name; "atcli record ls ${host.did} -c ${LEXICON_COLLECTION}" lists what it publishes`,
+          hint: `check the group name; the ${LEXICON_COLLECTION} records of ${host.did} list what it publishes`,
+          details: { did: host.did, group: t.group },
         });
       }
       named.push({ target: t.text, nsids: listed.map((l) => l.nsid) });

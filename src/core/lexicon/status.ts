@@ -1,11 +1,13 @@
 /**
- * `lex status` and `lex check-dns`: how a project's schemas compare with what their authorities
- * publish, and whether each authority's `_lexicon` TXT record resolves.
+ * How a project's schemas compare with what their authorities publish (`lex status`, and one
+ * schema for `lex diff` / `lex breaking`), and whether each authority's `_lexicon` TXT record
+ * resolves (`lex check-dns`).
  */
-import { isAtcliError } from '../errors.js';
-import type { LocalSchema } from './local.js';
+import { invalid, isAtcliError } from '../errors.js';
+import { loadLexiconFile } from './files.js';
+import { readLocalSchemas, type LocalSchema } from './local.js';
 import type { LexiconLock } from './lock.js';
-import { groupAuthority, lexiconGroup, lexiconTxtName, lexiconTxtRecord, readSchemaRecord, type LexiconHost, type LexiconResolver } from './resolve.js';
+import { groupAuthority, lexiconGroup, lexiconTxtName, lexiconTxtRecord, readSchemaRecord, type LexiconHost, type LexiconResolver, type ResolvedLexicon } from './resolve.js';
 
 export type SyncStatus = 'in-sync' | 'differs' | 'local-only' | 'remote-only' | 'unresolved';
 
@@ -85,6 +87,31 @@ export async function lexiconStatus(resolver: LexiconResolver, schemas: readonly
     }
   }
   return rows.sort(byNsid);
+}
+
+/** A project's schema file and the version its authority publishes. */
+export interface PublishedComparison {
+  local: LocalSchema;
+  published: ResolvedLexicon;
+  /** The file would publish exactly the published record (the same record CID). */
+  inSync: boolean;
+}
+
+/**
+ * Reads one schema file and resolves the published version of its NSID (proof verified), for
+ * `lex diff` and `lex breaking` with one schema. Throws what reading the file throws
+ * (FileNotFound, InvalidUtf8, InvalidJson, InvalidLexicon) and what resolution throws
+ * (LexiconAuthorityNotFound, LexiconNotPublished, …).
+ */
+export async function compareWithPublished(resolver: LexiconResolver, file: string): Promise<PublishedComparison> {
+  const { schemas } = await readLocalSchemas([file]);
+  const local = schemas[0];
+  if (local === undefined) {
+    await loadLexiconFile(file); // throws the located reason
+    throw invalid('InvalidLexicon', `${file} is not a valid Lexicon`);
+  }
+  const published = await resolver.resolve(local.nsid);
+  return { local, published, inSync: published.cid === local.cid };
 }
 
 /** What a status run amounts to: counts per status, and whether any schema could not be compared. */

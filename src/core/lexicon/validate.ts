@@ -3,7 +3,7 @@
  * atproto JSON ({@link validateRecord}) or data-model values ({@link validateRecordData});
  * every problem is returned with the data path where it is (`embed.images[0].alt`).
  */
-import { isAtcliError, invalid, notFound } from '../errors.js';
+import { isAtcliError, invalid, notFound, usage } from '../errors.js';
 import { CODEC_RAW, Cid, jsonToCbor, parseCid } from '../codec/index.js';
 import {
   checkAtIdentifier,
@@ -423,6 +423,7 @@ export function validateRecordData(catalog: LexiconCatalog, nsid: string, data: 
   if (doc === undefined) {
     throw notFound('LexiconNotFound', `no Lexicon schema for ${nsid}`, {
       hint: 'load the schema from a Lexicon folder, or fetch it from its publisher by Lexicon resolution',
+      details: { nsid },
     });
   }
   const main = doc.defs.main;
@@ -461,6 +462,29 @@ export function validateRecord(catalog: LexiconCatalog, nsid: string, value: unk
     throw err;
   }
   return validateRecordData(catalog, nsid, data, options);
+}
+
+/**
+ * Validates a record handed over as JSON: the record itself (atproto JSON), or the output of
+ * `com.atproto.repo.getRecord` / `listRecords` (`{uri, cid, value}`), whose `value` is the record.
+ * Its type is `nsid` when given, else the record's `$type`. Throws usage 'MissingType' when
+ * neither names a type, usage 'InvalidNsid' for a type that is not an NSID, and what
+ * {@link validateRecord} throws.
+ */
+export function validateRecordJson(catalog: LexiconCatalog, json: unknown, options: ValidateOptions & { nsid?: string } = {}): { nsid: string; errors: ValidationError[] } {
+  let record = json;
+  if (isJsonObject(json) && json.$type === undefined && isJsonObject(json.value) && typeof json.uri === 'string') record = json.value;
+  const declared = isJsonObject(record) ? record.$type : undefined;
+  const nsid = options.nsid ?? (typeof declared === 'string' ? declared : undefined);
+  if (nsid === undefined) throw usage('MissingType', 'the record has no "$type", so its schema is not known');
+  const reason = checkNsid(nsid);
+  if (reason !== null) throw usage('InvalidNsid', `"${nsid}" is not a valid NSID: ${reason}`, { hint: 'a record type is an NSID like app.bsky.feed.post' });
+  const { nsid: _nsid, ...validateOptions } = options;
+  return { nsid, errors: validateRecord(catalog, nsid, record, validateOptions) };
+}
+
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

@@ -2,7 +2,9 @@
  * The single HTTP primitive of atcli (DESIGN "Conventions: Network", invariants §4.D N1–N3).
  *
  * - undici `request` on our own `Agent`s (never global fetch);
- * - a deadline on every request; bodies read as streams and cut off at `maxBytes`;
+ * - a deadline on every request; bodies read as streams and cut off at `maxBytes`; a streamed
+ *   body must also keep a minimum rate and finish within an overall transfer deadline, so a
+ *   server that trickles a byte at a time cannot hold a download open;
  * - `http://` only to loopback hosts unless `allowPrivateNetwork`;
  * - SSRF: the resolved address is checked at connect time (custom connector + `lookup`), so DNS
  *   rebinding cannot slip past a check made earlier;
@@ -18,6 +20,7 @@ import { isIP } from 'node:net';
 import { Agent, buildConnector, request as undiciRequest } from 'undici';
 import { AtcliError, runtime, usage } from '../errors.js';
 import { isLoopbackAddress, isLoopbackHostname, isPublicAddress } from './address.js';
+import { checkUrlPolicy, urlError } from './url-policy.js';
 
 /** curl `--connect-to` semantics: connections for HOST:PORT go to TOHOST:TOPORT instead. */
 export interface ConnectRule {
@@ -32,7 +35,22 @@ export interface ConnectRule {
 }
 
 export interface HttpConfig {
+  /**
+   * The deadline of one request: connecting, the response headers and (for buffered requests)
+   * the whole body. Positive and below 2^31 ms (see {@link checkTimeoutMs}).
+   */
   timeoutMs: number;
+  /**
+   * A streamed body (repository exports, blobs) must arrive at this many bytes per second at
+   * least, measured over the time spent waiting for the server in windows of `timeoutMs`
+   * (default {@link DEFAULT_MIN_BYTES_PER_SECOND}; 0 turns the check off).
+   */
+  minBytesPerSecond?: number;
+  /**
+   * The overall deadline of one streamed transfer, from the request to the last byte (default
+   * {@link DEFAULT_TRANSFER_TIMEOUT_MS}).
+   */
+  transferTimeoutMs?: number;
   userAgent: string;
   /** dev: loopback/private targets and http:// allowed to any host */
   allowPrivateNetwork: boolean;
@@ -69,6 +87,38 @@ export interface HttpStreamResponse {
   url: string;
   body: AsyncIterable<Uint8Array>;
   contentLength: number | null;
+}
+
+/** Node timers hold at most 2^31 − 1 ms; a longer delay fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A server slower than this over a whole window is not sending a real response. */
+export const DEFAULT_MIN_BYTES_PER_SECOND = 1024;
+/** Two hours: a multi-gigabyte repository at 1 MB/s. */
+export const DEFAULT_TRANSFER_TIMEOUT_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * `ms` when it is a usable timer delay (a positive number of milliseconds below 2^31), else a
+ * usage error 'InvalidTimeout'. `what` names the value in the message.
+ */
+export function checkTimeoutMs(ms: number, what = 'the timeout'): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
+    throw usage('InvalidTimeout', `${what} must be a positive number of milliseconds, got ${String(ms)}`);
+  }
+  if (ms > MAX_TIMER_MS) {
+    throw usage('InvalidTimeout', `${what} of ${ms} ms is beyond what a timer can hold (at most ${MAX_TIMER_MS} ms, about 24.8 days)`, {
+      details: { maxMs: MAX_TIMER_MS },
+    });
+  }
+  return ms;
+}
+
+function checkHttpTimeouts(config: HttpConfig): void {
+  checkTimeoutMs(config.timeoutMs, 'the request timeout');
+  if (config.transferTimeoutMs !== undefined) checkTimeoutMs(config.transferTimeoutMs, 'the transfer deadline');
+  const rate = config.minBytesPerSecond;
+  if (rate !== undefined && (!Number.isFinite(rate) || rate < 0)) {
+    throw usage('InvalidRate', `the minimum transfer rate must be zero or a positive number of bytes per second, got ${String(rate)}`);
+  }
 }
 
 /** Thrown (as `cause.code`) by our connector when a destination address is not allowed. */
@@ -130,7 +180,7 @@ export function parseConnectTo(spec: string): ConnectRule {
 }
 
 function badConnectTo(spec: string): AtcliError {
-  return usage('InvalidConnectTo', `invalid --connect-to value '${spec}'`, {
+  return usage('InvalidConnectTo', `invalid connect-to rule '${spec}'`, {
     hint: 'use HOST1:PORT1:HOST2:PORT2, e.g. example.com:443:127.0.0.1:8443 (empty HOST1/PORT1 match any)',
   });
 }
@@ -227,6 +277,7 @@ export function webSocketDispatcher(
   url: string,
   maxPayloadSize: number,
 ): Agent {
+  checkTimeoutMs(config.timeoutMs, 'the connect timeout');
   const u = new URL(url);
   return makeAgent(
     {
@@ -254,46 +305,25 @@ function displayUrl(u: URL): string {
   return u.href;
 }
 
-function parseUrl(raw: string): URL {
-  // Reject hosts that WHATWG URL would silently reinterpret (0x7f.1, 2130706433, 127.1 → 127.0.0.1).
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)/.exec(raw);
-  if (!m) throw usage('InvalidUrl', `not an absolute http(s) URL: ${truncate(raw)}`);
-  const authority = m[2]!;
-  if (authority.includes('@')) {
-    throw usage('InvalidUrl', `URLs with credentials (user@host) are not allowed: ${truncate(raw.replace(/\/\/[^/?#]*@/, '//***@'))}`);
-  }
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw usage('InvalidUrl', `not a valid URL: ${truncate(raw)}`);
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-    throw usage('InvalidUrl', `unsupported URL scheme '${u.protocol.replace(/:$/, '')}' in ${truncate(raw)}`, {
-      hint: 'use an https:// URL',
-    });
-  }
-  const rawHost = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.replace(/:[0-9]*$/, '');
-  // An ASCII host must come out of the parser as written (modulo case): no numeric shorthands
-  // (0x7f.1, 2130706433, 127.1) and no percent-encoding. Non-ASCII (IDN) hosts are punycoded as usual.
-  if (!rawHost.startsWith('[') && /^[\x21-\x7e]*$/.test(rawHost) && rawHost.toLowerCase() !== u.hostname) {
-    throw usage('InvalidUrl', `ambiguous host '${truncate(rawHost)}' in ${truncate(raw)}`, {
-      hint: 'write the host name plainly, and IPv4 addresses as four decimal numbers (a.b.c.d)',
-    });
-  }
-  return u;
+/** The URL of a request as the caller gave it: checked against the URL policy before parsing. */
+function parseUrl(raw: string, config: HttpConfig): URL {
+  const checked = checkUrlPolicy(raw, { dev: config.allowPrivateNetwork, source: 'user', shape: 'request' });
+  if ('problem' in checked) throw urlError(raw, checked.problem, 'the request URL');
+  return checked.ok.url;
 }
 
-function truncate(s: string): string {
-  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
-}
-
-function checkScheme(u: URL, config: HttpConfig): void {
-  if (u.protocol === 'http:' && !config.allowPrivateNetwork && !isLoopbackHostname(u.hostname)) {
-    throw usage('InsecureUrl', `refusing plain http:// to ${u.host} (${displayUrl(u)})`, {
-      hint: 'use https://; http:// is only allowed for localhost (or with --allow-private-network for development)',
-    });
-  }
+/**
+ * The next hop of a redirect. An absolute `Location` is checked as written, before it is resolved
+ * (resolution would normalise `0x7f.1` into `127.0.0.1`); a redirect may reach a loopback host only
+ * from one. Relative locations keep the host.
+ */
+function redirectTarget(location: string, from: URL, config: HttpConfig, loopbackOk: boolean): URL {
+  if (/[\x00-\x20\x7f\\]/.test(location)) throw new Error('the Location header contains spaces, control characters or backslashes');
+  const absolute = /^[A-Za-z][A-Za-z0-9+.-]*:/.test(location) ? location : location.startsWith('//') ? `${from.protocol}${location}` : null;
+  if (absolute === null) return new URL(location, from);
+  const checked = checkUrlPolicy(absolute, { dev: config.allowPrivateNetwork, source: loopbackOk ? 'user' : 'remote', shape: 'request' });
+  if ('problem' in checked) throw new Error(`the redirect target ${checked.problem.reason}`);
+  return checked.ok.url;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,14 +406,14 @@ function mapError(err: unknown, u: URL, config: HttpConfig, deadline: Deadline |
   const code = errCode(err);
   if ((deadline && deadline.timedOut()) || (code !== undefined && TIMEOUT_CODES.has(code))) {
     return runtime('Timeout', `request to ${url} timed out after ${(config.timeoutMs / 1000).toFixed(config.timeoutMs % 1000 ? 1 : 0)} s`, {
-      hint: 'retry later or raise --timeout',
+      hint: 'retry later, or allow more time',
       details: { url, cause: 'Timeout' },
     });
   }
   const blocked = findBlocked(err);
   if (blocked) {
     return runtime('BlockedAddress', `refusing to connect to ${blocked.host} at non-public address ${blocked.address} (${url})`, {
-      hint: 'private, loopback and link-local addresses are blocked; use --allow-private-network for local development',
+      hint: 'private, loopback and link-local addresses are only reachable in development mode',
       details: { url, address: blocked.address },
     });
   }
@@ -437,9 +467,10 @@ async function send(
   deadline: Deadline,
   bodyIdleTimeoutMs: number,
 ): Promise<RawResponse> {
-  let u = parseUrl(req.url);
-  // Explicit local dev servers (http://localhost:2583) work without flags; nothing else may reach loopback.
-  const firstIsLoopback = u.protocol === 'http:' && isLoopbackHostname(u.hostname);
+  let u = parseUrl(req.url, config);
+  // A loopback host the caller named (http://localhost:2583) is reachable without development mode;
+  // nothing else may reach loopback addresses (see url-policy.ts).
+  const firstIsLoopback = isLoopbackHostname(u.hostname);
   let method = (req.method ?? 'GET').toUpperCase();
   let body = req.body;
   const headers: Record<string, string> = {};
@@ -449,10 +480,9 @@ async function send(
   let hops = 0;
   let loopbackOk = firstIsLoopback;
   for (;;) {
-    checkScheme(u, config);
     const policy: Policy = {
       allowPrivateNetwork: config.allowPrivateNetwork,
-      allowLoopback: loopbackOk && u.protocol === 'http:' && isLoopbackHostname(u.hostname),
+      allowLoopback: loopbackOk && isLoopbackHostname(u.hostname),
       connectTo: config.connectTo,
       connectTimeoutMs: config.timeoutMs,
     };
@@ -486,9 +516,9 @@ async function send(
       }
       let next: URL;
       try {
-        next = parseUrl(new URL(location, u).href);
+        next = redirectTarget(location, u, config, loopbackOk);
       } catch (err) {
-        throw runtime('InvalidRedirect', `invalid redirect from ${displayUrl(u)}`, { cause: err, details: { url: displayUrl(u) } });
+        throw runtime('InvalidRedirect', `invalid redirect from ${displayUrl(u)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, details: { url: displayUrl(u) } });
       }
       if (u.protocol === 'https:' && next.protocol !== 'https:') {
         throw runtime('InsecureRedirect', `refusing redirect from https to ${next.protocol.replace(/:$/, '')} (${displayUrl(u)} → ${displayUrl(next)})`, {
@@ -537,6 +567,7 @@ function discardBody(body: { destroy(err?: Error): unknown }): void {
 
 /** One request; the body is read into memory but never beyond `maxBytes`. */
 export async function httpRequest(config: HttpConfig, req: HttpRequest): Promise<HttpResponse> {
+  checkHttpTimeouts(config);
   const deadline = makeDeadline(config);
   let raw: RawResponse | undefined;
   try {
@@ -580,8 +611,11 @@ export async function httpRequest(config: HttpConfig, req: HttpRequest): Promise
 
 /**
  * A request whose body is consumed as a stream with back-pressure (CAR exports, blobs).
- * The deadline (`timeoutMs`) covers connect and headers; while the body streams, `timeoutMs`
- * is an idle timeout between chunks, so long downloads are not cut off while data flows.
+ * The deadline (`timeoutMs`) covers connect and headers. While the body streams:
+ * - `timeoutMs` is also the longest wait for the next chunk;
+ * - the server must keep `minBytesPerSecond`, measured only over the time spent waiting for it
+ *   (a slow consumer does not count against the server), in windows of `timeoutMs`;
+ * - the whole transfer, request to last byte, must end within `transferTimeoutMs`.
  * `maxBytes`, when given, aborts the stream as soon as it is exceeded.
  * The caller must consume the body or break out of the loop (which releases the connection).
  */
@@ -589,8 +623,12 @@ export async function httpRequestStream(
   config: HttpConfig,
   req: Omit<HttpRequest, 'maxBytes'> & { maxBytes?: number },
 ): Promise<HttpStreamResponse> {
-  // The signal must outlive the headers phase (so Ctrl-C still aborts the body), but the deadline
-  // timer must not: we use a separate controller that only forwards the caller's signal.
+  checkHttpTimeouts(config);
+  const started = Date.now();
+  const transferTimeoutMs = config.transferTimeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS;
+  const minRate = config.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
+  // The signal must outlive the headers phase (so Ctrl-C and the transfer deadline still abort
+  // the body), but the header deadline timer must not: a separate controller forwards them.
   const headerDeadline = makeDeadline(config);
   const streamCtl = new AbortController();
   const outer = config.signal;
@@ -598,11 +636,21 @@ export async function httpRequestStream(
   const onDeadline = (): void => streamCtl.abort(headerDeadline.signal.reason);
   headerDeadline.signal.addEventListener('abort', onDeadline, { once: true });
   if (outer) outer.addEventListener('abort', onOuterAbort, { once: true });
+  let transferExpired = false;
+  const transferTimer = setTimeout(() => {
+    transferExpired = true;
+    streamCtl.abort(new DOMException('transfer deadline passed', 'TimeoutError'));
+  }, transferTimeoutMs);
+  transferTimer.unref?.();
+  const release = (): void => {
+    clearTimeout(transferTimer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  };
   let raw: RawResponse;
   try {
     raw = await send(config, req, streamCtl.signal, headerDeadline, config.timeoutMs);
   } catch (err) {
-    outer?.removeEventListener('abort', onOuterAbort);
+    release();
     throw err;
   } finally {
     headerDeadline.signal.removeEventListener('abort', onDeadline);
@@ -613,29 +661,59 @@ export async function httpRequestStream(
   const r = raw;
   if (maxBytes !== undefined && contentLength !== null && contentLength > maxBytes) {
     discardBody(r.body);
-    outer?.removeEventListener('abort', onOuterAbort);
+    release();
     throw tooLarge(r.url, maxBytes);
   }
   config.log?.(`${r.method} ${displayUrl(r.url)} ${r.status} ${Date.now() - r.started}ms (streaming)`);
   const noDeadline: Deadline = { signal: streamCtl.signal, timedOut: () => false, clear: () => undefined };
+  const url = displayUrl(r.url);
+  const transferTimeout = (): AtcliError =>
+    runtime('TransferTimeout', `the transfer from ${url} did not finish within ${formatSeconds(transferTimeoutMs)}`, {
+      details: { url, transferTimeoutMs, elapsedMs: Date.now() - started },
+    });
   async function* iterate(): AsyncGenerator<Uint8Array> {
     let total = 0;
+    let windowWaitMs = 0;
+    let windowBytes = 0;
+    const it = r.body[Symbol.asyncIterator]();
     try {
-      for await (const chunk of r.body) {
+      for (;;) {
+        const askedAt = performance.now();
+        const next = await it.next();
+        if (next.done === true) break;
+        const chunk = next.value;
+        windowWaitMs += performance.now() - askedAt;
+        windowBytes += chunk.byteLength;
         total += chunk.byteLength;
         if (maxBytes !== undefined && total > maxBytes) {
           discardBody(r.body);
           throw tooLarge(r.url, maxBytes);
         }
+        if (windowWaitMs >= config.timeoutMs) {
+          const rate = (windowBytes * 1000) / windowWaitMs;
+          if (minRate > 0 && rate < minRate) {
+            discardBody(r.body);
+            throw runtime('TransferTooSlow', `${url} sent ${windowBytes} bytes in ${formatSeconds(windowWaitMs)} (${rate.toFixed(1)} bytes/s, less than the minimum of ${minRate} bytes/s)`, {
+              details: { url, bytes: windowBytes, ms: Math.round(windowWaitMs), minBytesPerSecond: minRate },
+            });
+          }
+          windowWaitMs = 0;
+          windowBytes = 0;
+        }
         yield chunk;
       }
     } catch (err) {
+      if (transferExpired) throw transferTimeout();
       throw mapError(err, r.url, config, noDeadline);
     } finally {
       // Breaking out early (or an error) must release the socket.
       discardBody(r.body);
-      outer?.removeEventListener('abort', onOuterAbort);
+      release();
     }
   }
   return { status: r.status, headers: r.headers, url: r.url.href, body: iterate(), contentLength };
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s`;
 }

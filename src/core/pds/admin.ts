@@ -92,9 +92,14 @@ export function generatePassword(): string {
 // ------------------------------------------------------------------------------------------
 // which account
 
+/** Inactive accounts searched for a handle the PDS no longer resolves, at most. */
+const HANDLE_SEARCH_MAX = 100_000;
+
 /**
  * The DID of an account on this PDS, given a DID or a handle. Handles are asked of the PDS itself
- * (it knows its own accounts, also taken-down ones that no longer resolve publicly).
+ * (`resolveHandle`). The reference PDS does not resolve the handles of taken-down accounts, so a
+ * handle it does not resolve is looked for among its inactive accounts (listRepos with the admin
+ * account view), where a taken-down account still has its handle.
  */
 export async function accountDid(admin: PdsAdmin, id: string): Promise<string> {
   const text = id.trim().replace(/^@/, '');
@@ -110,10 +115,13 @@ export async function accountDid(admin: PdsAdmin, id: string): Promise<string> {
   try {
     out = await admin.public.query<unknown>('com.atproto.identity.resolveHandle', { handle });
   } catch (err) {
-    if (err instanceof XrpcError && err.status === 400) {
-      throw notFound('AccountNotFound', `${new URL(admin.url).host} has no account with the handle ${handle}`, { details: { handle } });
+    if (!(err instanceof XrpcError && err.status === 400)) throw err;
+    let searched = 0;
+    for await (const account of listAccounts(admin, { status: 'inactive' })) {
+      if (account.handle === handle) return account.did;
+      if (++searched >= HANDLE_SEARCH_MAX) break;
     }
-    throw err;
+    throw notFound('AccountNotFound', `${new URL(admin.url).host} has no account with the handle ${handle}`, { details: { handle } });
   }
   const did = isRecord(out) ? out['did'] : undefined;
   if (typeof did !== 'string' || checkDid(did) !== null) throw runtime('InvalidResponse', 'com.atproto.identity.resolveHandle returned no valid "did"');

@@ -1,6 +1,7 @@
 /**
- * Audit-log replay (P6, P7, P10; gdp `VerifyOpLog` / `VerifyOperation`, reference
- * `lib/src/data.ts assureValidNextOp`).
+ * Audit-log replay: the rules of the did:plc spec (https://web.plc.directory/spec/v0.1/did-plc) as
+ * the reference directory applies them (`assureValidNextOp` in packages/lib/src/data.ts of the
+ * reference implementation, github.com/did-method-plc/did-method-plc); see docs/plc-operations.md.
  *
  * Every entry is replayed in order against the operations accepted so far:
  * - same DID; strict operation shape; recomputed CID == the entry's `cid`;
@@ -10,10 +11,10 @@
  *   operation of this DID, and is signed by a rotation key *of that operation* (the fork point);
  * - if the fork point already has a child, the new operation nullifies that child and all its
  *   descendants: it must be signed by a key of strictly higher priority (lower index) than the
- *   key that signed the first nullified operation (G6), its `createdAt` must be after the current
- *   head's, and at most 72 h after the first nullified operation's (exactly 72 h is allowed, G7);
+ *   key that signed the first nullified operation, its `createdAt` must be after the current
+ *   head's, and at most 72 h after the first nullified operation's (exactly 72 h is allowed);
  * - a regular update's `createdAt` must be strictly after its `prev`'s;
- * - finally each entry's `nullified` flag is compared with the replay's (G12).
+ * - finally each entry's `nullified` flag is compared with the replay's.
  *
  * An entry that fails a check is reported and left out of the replay (as the directory would
  * have refused it), so later entries are judged against the history that remains. A CID or
@@ -43,6 +44,7 @@ import {
   verifyOperationSignature,
 } from './operation.js';
 import type { Operation, OperationType, PlcData } from './types.js';
+import { CappedList, capList } from '../util/capped-list.js';
 import {
   DIRECTORY_MAX_ROTATION_KEYS,
   PLC_LIMITS,
@@ -73,9 +75,12 @@ export interface AuditOperationReport {
   signedBy?: { keyIndex: number; key: string };
   /** CIDs this operation nullified when it was accepted. */
   nullifies?: string[];
+  /** The first problems (capped); `problemsOmitted` counts the rest. */
   problems: string[];
-  /** Deviations the directory historically accepted (limits atcli would refuse when building). */
+  problemsOmitted: number;
+  /** Deviations the directory historically accepted (limits atcli would refuse when building); capped like `problems`. */
   warnings: string[];
+  warningsOmitted: number;
 }
 
 export interface AuditHead {
@@ -95,10 +100,12 @@ export interface AuditLogVerification {
   operations: AuditOperationReport[];
   /** The last accepted, non-nullified operation. Absent when nothing could be accepted. */
   head?: AuditHead;
-  /** Every problem, each naming the operation (index and CID) it concerns. */
+  /** The first problems (capped), each naming the operation (index and CID) it concerns; `problemsOmitted` counts the rest. */
   problems: string[];
-  /** Every warning, each naming its operation. */
+  problemsOmitted: number;
+  /** The first warnings (capped), each naming its operation. */
   warnings: string[];
+  warningsOmitted: number;
 }
 
 interface Node {
@@ -126,7 +133,7 @@ function label(index: number, cid: string | undefined): string {
 /**
  * Verify a DID's audit log (`GET /{did}/log/audit`, or a file of it) offline. Never throws for
  * bad log content: everything wrong is reported in the result. Throws invalid 'InvalidDid' when
- * `did` is not a well-formed did:plc (G5), and 'InvalidAuditLog' when `entries` is not an array.
+ * `did` is not a well-formed did:plc, and 'InvalidAuditLog' when `entries` is not an array.
  */
 export function verifyAuditLog(did: string, entries: readonly unknown[]): AuditLogVerification {
   return replay(did, entries).result;
@@ -162,7 +169,9 @@ function replay(did: string, entries: readonly unknown[]): ReplayState {
       claimedNullified: false,
       valid: true,
       problems: [],
+      problemsOmitted: 0,
       warnings: [],
+      warningsOmitted: 0,
     };
     reports.push(report);
     const problem = (msg: string): void => {
@@ -227,7 +236,7 @@ function replay(did: string, entries: readonly unknown[]): ReplayState {
       problem(`the entry's cid ${claimedCid} does not match the operation, whose CID is ${cid}`);
     }
 
-    // Historical limits: warnings only (invariants §8).
+    // Historical limits: warnings only (docs/plc-operations.md, "Limits atcli builds to").
     const size = signedBytes(op).length;
     if (size > PLC_LIMITS.maxOperationBytes) {
       report.warnings.push(
@@ -238,7 +247,7 @@ function replay(did: string, entries: readonly unknown[]): ReplayState {
     const data = operationData(op);
     if (data !== null) {
       for (const i of checkOperationDataLimits(data)) {
-        // An unusable rotation key is an error even in history (G9): the directory always parsed them.
+        // An unusable rotation key is an error even in history: the directory always parsed them.
         if (i.field.startsWith('rotationKeys[') && !i.message.includes('duplicates')) problem(`${i.field}: ${i.message}`);
         else report.warnings.push(`${i.field}: ${i.message}`);
       }
@@ -378,7 +387,7 @@ function replay(did: string, entries: readonly unknown[]): ReplayState {
     }
   });
 
-  // Nullification flags (G12): compare with the replay, for every entry the replay accepted.
+  // Nullification flags: compare with the replay, for every entry the replay accepted.
   for (const report of reports) {
     const node = nodes.get(report.cid);
     if (node === undefined || node.index !== report.index) continue;
@@ -395,21 +404,28 @@ function replay(did: string, entries: readonly unknown[]): ReplayState {
     }
   }
 
-  const problems = [...logProblems];
-  const warnings: string[] = [];
+  const problems = new CappedList<string>();
+  const warnings = new CappedList<string>();
+  for (const p of logProblems) problems.add(p);
   for (const r of reports) {
-    r.problems = r.problems.map(redactSecrets);
-    r.warnings = r.warnings.map(redactSecrets);
-    for (const p of r.problems) problems.push(`${label(r.index, r.cid)}: ${p}`);
-    for (const w of r.warnings) warnings.push(`${label(r.index, r.cid)}: ${w}`);
+    for (const p of r.problems) problems.add(`${label(r.index, r.cid)}: ${redactSecrets(p)}`);
+    for (const w of r.warnings) warnings.add(`${label(r.index, r.cid)}: ${redactSecrets(w)}`);
+    const ownProblems = capList(r.problems);
+    const ownWarnings = capList(r.warnings);
+    r.problems = ownProblems.items.map(redactSecrets);
+    r.problemsOmitted = ownProblems.omitted;
+    r.warnings = ownWarnings.items.map(redactSecrets);
+    r.warningsOmitted = ownWarnings.omitted;
   }
 
   const result: AuditLogVerification = {
     did,
-    valid: problems.length === 0,
+    valid: problems.count === 0,
     operations: reports,
-    problems,
-    warnings,
+    problems: problems.items,
+    problemsOmitted: problems.omitted,
+    warnings: warnings.items,
+    warningsOmitted: warnings.omitted,
   };
   if (head !== undefined) {
     result.head = {

@@ -1,5 +1,6 @@
 /**
- * A PLC directory client on the http layer (invariants P9; reference `server/src/routes.ts`):
+ * A PLC directory client on the http layer (the routes of packages/server/src/routes.ts in the
+ * reference implementation, github.com/did-method-plc/did-method-plc):
  * `GET /{did}`, `/{did}/data`, `/{did}/log`, `/{did}/log/audit`, `/{did}/log/last`, `POST /{did}`,
  * and `GET /export` (paged NDJSON, with a tail mode).
  *
@@ -15,6 +16,7 @@
  */
 import { AtcliError, invalid, notFound, runtime, usage } from '../errors.js';
 import { httpRequest, type HttpConfig, type HttpResponse } from '../net/http.js';
+import { checkServiceUrl } from '../net/url-policy.js';
 import { checkDatetime, checkDidPlc } from '../syntax/index.js';
 import { publicKeyFromVerificationMethod } from '../crypto/index.js';
 import { redactSecrets } from './keys.js';
@@ -143,7 +145,7 @@ function parseJsonBody(res: HttpResponse, what: string): unknown {
     return JSON.parse(text) as unknown;
   } catch {
     throw invalid('InvalidPlcResponse', `${what} from ${res.url} is not JSON${/^\s*</.test(text) ? ' (it looks like HTML)' : ''}`, {
-      hint: 'check the --plc URL: it must point at a PLC directory',
+      hint: 'the URL must be that of a PLC directory',
     });
   }
 }
@@ -175,6 +177,8 @@ export class PlcDirectoryClient {
 
   constructor(config: PlcDirectoryConfig) {
     this.#http = config.http;
+    // Checked as written, before anything normalises it (url-policy.ts).
+    checkServiceUrl(config.plcUrl, { dev: config.http.allowPrivateNetwork }, 'the PLC directory URL');
     this.baseUrl = config.plcUrl.replace(/\/+$/, '');
   }
 
@@ -206,8 +210,8 @@ export class PlcDirectoryClient {
           : `${did} is not registered in the directory ${this.baseUrl}${msg !== undefined ? ` (${msg})` : ''}`,
         {
           hint: deactivated
-            ? `its history is still available: atcli plc history ${did}`
-            : 'check the DID, or the directory URL (--plc / ATCLI_PLC_URL)',
+            ? 'its history is still in its audit log'
+            : 'check the DID, and that this is the directory it is registered in',
           details: { did, status: res.status, deactivated, url: res.url },
         },
       );
@@ -218,7 +222,7 @@ export class PlcDirectoryClient {
   #failStatus(res: HttpResponse, what: string, msg: string | undefined): never {
     if (res.status >= 300 && res.status < 400) {
       throw runtime('PlcRedirect', `${what}: ${res.url} answered HTTP ${res.status} (redirect to ${quoteValue(res.headers['location'] ?? '?', 120)}); redirects are not followed`, {
-        hint: 'give the directory\'s final URL with --plc',
+        hint: 'give the directory\'s final URL',
         details: { status: res.status, url: res.url },
       });
     }
@@ -230,7 +234,7 @@ export class PlcDirectoryClient {
       });
     }
     throw runtime('PlcDirectoryError', `${what}: ${res.url} answered HTTP ${res.status}${msg ? `: ${msg}` : ''}`, {
-      hint: res.status >= 500 ? 'the directory may be down; try again later' : 'check the --plc URL and the DID',
+      hint: res.status >= 500 ? 'the directory may be down; try again later' : 'check the directory URL and the DID',
       details: { status: res.status, url: res.url },
     });
   }
@@ -334,13 +338,12 @@ export class PlcDirectoryClient {
     const msg = directoryMessage(res.body);
     if (res.status === 409) {
       throw invalid('StalePrev', `the directory refused the operation for ${did}: its prev is no longer the latest operation (another operation was accepted first)${msg ? `: ${msg}` : ''}`, {
-        hint: `fetch the current state and build the operation again: atcli plc update ${did} …`,
         details: { did, status: 409 },
       });
     }
     if (res.status === 400) {
       throw invalid('PlcOperationRejected', `the directory rejected the operation for ${did}${msg ? `: ${msg}` : ' (HTTP 400)'}`, {
-        hint: 'nothing was changed; check the operation with "atcli plc submit --dry-run"',
+        hint: 'nothing was changed',
         details: { did, status: 400 },
       });
     }
@@ -444,7 +447,7 @@ export class PlcDirectoryClient {
 }
 
 // -------------------------------------------------------------------------------------------
-// Comparing the document a log derives with the one the directory serves (P10/P11).
+// Comparing the document a log derives with the one the directory serves (docs/plc-operations.md).
 
 interface NormalizedDoc {
   id: unknown;

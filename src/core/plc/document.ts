@@ -1,6 +1,6 @@
 /**
- * Identity state and the DID document the directory renders from it (P11; reference
- * `lib/src/document.ts formatDidDoc`).
+ * Identity state and the DID document the directory renders from it (packages/lib/src/document.ts
+ * `formatDidDoc` in the reference implementation, github.com/did-method-plc/did-method-plc).
  */
 import { invalid } from '../errors.js';
 import { parseDidKey } from '../crypto/index.js';
@@ -36,7 +36,7 @@ function isOperation(value: AnyOperation | OperationData): value is AnyOperation
 }
 
 /**
- * The DID document for `did` from an operation or from operation data (P11):
+ * The DID document for `did` from an operation or from operation data:
  * `@context` = did/v1 + multikey/v1, plus ecdsa-2019 for a p256 key and secp256k1-2019 for a k256
  * key (once each, in first-use order); `verificationMethod` ids are `<did>#<name>`, type Multikey,
  * controller `did`, `publicKeyMultibase` = the did:key without its prefix; `service` ids are

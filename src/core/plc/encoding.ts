@@ -1,7 +1,7 @@
 /**
  * Strict encodings for PLC operations: base64url signatures (RFC 4648 §5, no padding, zero
- * trailing bits — PLC spec "Operation Serialization", invariants P3/G1/G2), and the audit log's
- * `createdAt` timestamps.
+ * trailing bits; https://web.plc.directory/spec/v0.1/did-plc, "Operation Serialization"), and the
+ * audit log's `createdAt` timestamps.
  *
  * Node's `Buffer.from(s, 'base64url')` silently accepts padding, standard-alphabet characters,
  * whitespace and non-zero trailing bits, any of which would make an operation's CID malleable,

@@ -1,7 +1,7 @@
 /**
  * did:plc, offline: operation types and strict parsing, DAG-CBOR signing bytes and CIDs,
  * signatures, DID derivation, the DID document, build-time validation, audit-log replay, and
- * building / diffing updates. PLC spec v0.3.0; invariants §3 (P1–P12) and §7 G1–G14.
+ * building / diffing updates (https://web.plc.directory/spec/v0.1/did-plc; docs/plc-operations.md).
  * Imports: codec, crypto, syntax (and errors).
  */
 export type {

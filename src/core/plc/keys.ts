@@ -2,8 +2,11 @@
  * Key strings in operations, and how they may appear in messages. A value that does not parse
  * as a *public* did:key is never echoed: it may be a private key pasted into the wrong place.
  */
-import { base58btc } from 'multiformats/bases/base58';
-import { parseDidKey } from '../crypto/index.js';
+import { base58Decode } from '../codec/base.js';
+import { MAX_KEY_BYTES, parseDidKey } from '../crypto/index.js';
+
+/** The most bytes a did:key in a verification method is decoded to (a 256-character value holds fewer). */
+const MAX_VERIFICATION_METHOD_KEY_BYTES = 256;
 
 /** `did:key:z` + base58btc: the minimal syntax the directory requires of any verification method. */
 export const DID_KEY_SYNTAX_RE = /^did:key:z[1-9A-HJ-NP-Za-km-z]+$/;
@@ -25,12 +28,9 @@ export function didKeyKind(key: string): 'p256' | 'k256' | 'ed25519' | 'private'
   } catch {
     /* not p256/k256 */
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = base58btc.baseDecode(key.slice('did:key:z'.length));
-  } catch {
-    return 'invalid';
-  }
+  // Other key types may be longer than atproto's; no verification method value may exceed this.
+  const bytes = base58Decode(key.slice('did:key:z'.length), MAX_VERIFICATION_METHOD_KEY_BYTES);
+  if (bytes === null) return 'invalid';
   if (isPrivateCodecBytes(bytes)) return 'private';
   for (const c of OTHER_PUBLIC_CODECS) {
     if (bytes.length > c.prefix.length && c.prefix.every((b, i) => bytes[i] === b)) return c.name as 'ed25519';
@@ -57,11 +57,8 @@ function isPrivateCodecBytes(bytes: Uint8Array): boolean {
 
 function base58PrivateKey(text: string): boolean {
   if (!BASE58_RE.test(text)) return false;
-  try {
-    return isPrivateCodecBytes(base58btc.baseDecode(text));
-  } catch {
-    return false;
-  }
+  const bytes = base58Decode(text, MAX_KEY_BYTES);
+  return bytes !== null && isPrivateCodecBytes(bytes);
 }
 
 /**

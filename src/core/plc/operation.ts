@@ -1,6 +1,6 @@
 /**
- * PLC operations: strict parsing (P1, G4, G10), DAG-CBOR bytes for signing and hashing (P2),
- * CIDs (P4), signatures (P3, G1–G3) and DID derivation from a signed genesis operation (P5).
+ * PLC operations (https://web.plc.directory/spec/v0.1/did-plc): strict parsing, DAG-CBOR bytes
+ * for signing and hashing, CIDs, signatures and DID derivation from a signed genesis operation.
  */
 import { invalid, type AtcliError } from '../errors.js';
 import { base32Encode, cidForCbor, encodeCbor, parseCid, sha256, type CborValue } from '../codec/index.js';
@@ -219,8 +219,8 @@ function parseAny(json: unknown, req: SigRequirement): AnyOperation {
 
 /**
  * Parse a signed operation (parsed JSON) with strict shape checks: known type, exactly the
- * fields of that type (G10), field types, `prev` present (null for genesis, G4) and a CIDv1
- * dag-cbor string otherwise, `sig` a strict unpadded base64url 64-byte value (G1–G3).
+ * fields of that type, field types, `prev` present (null for genesis) and a CIDv1
+ * dag-cbor string otherwise, `sig` a strict unpadded base64url 64-byte value.
  * Returns a fresh copy. Throws invalid 'InvalidPlcOperation' naming the field.
  */
 export function parseOperation(json: unknown): Operation {
@@ -314,7 +314,7 @@ export function isGenesis(op: AnyOperation): boolean {
 
 /**
  * `did:plc:` + the first 24 characters of base32-lower(sha256(DAG-CBOR of the signed genesis
- * operation)) (P5). Throws invalid 'NotGenesisOperation' for a tombstone or an operation with a
+ * operation)). Throws invalid 'NotGenesisOperation' for a tombstone or an operation with a
  * `prev`, and 'InvalidPlcOperation' for an unsigned one.
  */
 export function didForGenesis(op: Operation): string {
@@ -367,9 +367,9 @@ export interface SignatureVerification {
 }
 
 /**
- * Check `op.sig` against `rotationKeys` (in order; the first key that verifies wins, as in
- * gdp `VerifySignatureAny`). The signature must be strict base64url of a 64-byte compact low-S
- * ECDSA signature over {@link unsignedBytes}. Never throws for bad input.
+ * Check `op.sig` against `rotationKeys` (in order; the first key that verifies wins, as in the
+ * Go implementation, github.com/did-method-plc/go-didplc). The signature must be strict base64url
+ * of a 64-byte compact low-S ECDSA signature over {@link unsignedBytes}. Never throws for bad input.
  */
 export function verifyOperationSignature(op: AnyOperation, rotationKeys: readonly string[]): SignatureVerification {
   const sig = (op as { sig?: unknown }).sig;

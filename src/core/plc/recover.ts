@@ -100,7 +100,7 @@ export async function recoverPlc(opts: RecoverOptions): Promise<RecoverResult> {
   const unsigned = buildUpdate(before, { prev, ...(opts.removeRotationKeys !== undefined && opts.removeRotationKeys.length > 0 ? { removeRotationKeys: opts.removeRotationKeys } : {}) });
   const signed = signOperation(unsigned, opts.key);
   const check = await checkSubmission(opts.plc, signed, { did });
-  const warnings = [...check.forced];
+  const warnings = [...check.overridden];
   const signer = report.signedBy?.key;
   if (signer !== undefined && signer !== mine && (operationData(signed)?.rotationKeys ?? []).includes(signer)) {
     warnings.push(`the key that signed the unwanted operation (${signer}) stays a rotation key: whoever holds it can do the same again (and you can undo it again within 72 hours)`);

@@ -1,5 +1,6 @@
 /**
- * did:plc operation and state types (PLC spec v0.3.0 "Operation Serialization"; invariants P1).
+ * did:plc operation and state types (https://web.plc.directory/spec/v0.1/did-plc, "Operation
+ * Serialization").
  *
  * Field sets are strict: `parseOperation` rejects any field not listed here. `prev` is a CID
  * *string* (never a CBOR link) and a genesis operation carries `prev: null` explicitly.
@@ -100,7 +101,7 @@ export interface DidDocService {
   serviceEndpoint: string;
 }
 
-/** The DID document the directory renders from operation data (P11). */
+/** The DID document the directory renders from operation data. */
 export interface PlcDidDocument {
   '@context': string[];
   id: string;

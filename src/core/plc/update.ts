@@ -1,9 +1,9 @@
 /**
- * Building new operations from the current state (P12.3) and describing what an operation
- * changes before it is signed.
+ * Building new operations from the current state and describing what an operation changes
+ * before it is signed (docs/plc-operations.md).
  *
  * `buildUpdate` copies every unrelated service, verification method and alsoKnownAs entry of the
- * current state (J4) and applies only the requested edits. The result is unsigned; run
+ * current state and applies only the requested edits. The result is unsigned; run
  * `checkOperationForBuild` on it before signing.
  */
 import { invalid, type AtcliError } from '../errors.js';

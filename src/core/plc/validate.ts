@@ -1,12 +1,13 @@
 /**
- * Limits and local validation of an operation before it is signed or sent (P8, P12.4, G9, G11).
+ * Limits and local validation of an operation before it is signed or sent (docs/plc-operations.md).
  *
- * The PLC spec and the reference directory disagree (invariants §8): the spec says 7500 bytes and
+ * The PLC spec and the reference directory disagree: the spec says 7500 bytes and
  * 1–5 rotation keys without duplicates; the directory (`server/src/constraints.ts`) enforces 4000
  * bytes and at most 10 keys without deduplication. atcli *builds* to the stricter of each.
  * Historical operations are judged more leniently by the audit-log replay (warnings, not errors).
  */
 import { parseDidKey } from '../crypto/index.js';
+import { checkUrlPolicy } from '../net/url-policy.js';
 import { checkHandle } from '../syntax/index.js';
 import { DID_KEY_SYNTAX_RE, didKeyKind, redactSecrets, safeKeyText } from './keys.js';
 import { isSigned, parseAnyOperation, quoteValue, signedBytes, unsignedBytes } from './operation.js';
@@ -78,57 +79,18 @@ export interface CheckOperationOptions {
   atproto?: boolean;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-
-function isLoopbackHost(host: string): boolean {
-  if (LOOPBACK_HOSTS.has(host)) return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return m !== null && [m[1], m[2], m[3]].every((x) => Number(x) <= 255);
-}
-
 /**
- * Null when `endpoint` is acceptable as the atproto PDS endpoint of a new operation: an https URL
- * (http only for a loopback host: localhost, 127.0.0.0/8, [::1]) with a valid host name and
- * optional port, and no userinfo, path, query or fragment (a PDS URL is scheme, host and port;
- * the identity resolver refuses anything else, H8). Otherwise the reason.
+ * Null when `endpoint` is acceptable as the atproto PDS endpoint of a new operation, otherwise
+ * the reason. The URL policy (net/url-policy.ts) as for any URL the user gives: https to a public
+ * host, or a loopback host (http allowed) for a local network; scheme, host and port only (the
+ * identity resolver refuses anything else). The host must also be written in lower case, since
+ * the operation publishes it as written.
  */
 export function checkPdsEndpoint(endpoint: string): string | null {
   if (typeof endpoint !== 'string') return 'must be a string';
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s.exec(endpoint);
-  if (m === null) return `${quoteValue(endpoint)} is not an absolute https URL`;
-  const scheme = m[1]!;
-  const authority = m[2]!;
-  const rest = m[3]!;
-  if (scheme !== 'https' && scheme !== 'http') return `${quoteValue(endpoint)} must use https`;
-  const extra: string[] = [];
-  if (authority.includes('@')) extra.push('userinfo');
-  if (rest !== '' && rest !== '/') {
-    const q = rest.indexOf('?');
-    const f = rest.indexOf('#');
-    const pathEnd = Math.min(q < 0 ? rest.length : q, f < 0 ? rest.length : f);
-    const path = rest.slice(0, pathEnd);
-    if (path !== '' && path !== '/') extra.push('a path');
-    if (q >= 0 && (f < 0 || q < f)) extra.push('a query');
-    if (f >= 0) extra.push('a fragment');
-  }
-  if (extra.length > 0) {
-    return `${quoteValue(endpoint)} must be scheme, host and port only (it has ${extra.join(', ')})`;
-  }
-  const hp = /^(\[[0-9A-Fa-f:.]+\]|[^:]*)(?::([0-9]{1,5}))?$/.exec(authority);
-  if (hp === null) return `${quoteValue(endpoint)} has a malformed host or port`;
-  const host = hp[1]!;
-  const port = hp[2];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-    return `${quoteValue(endpoint)} has a port out of range`;
-  }
-  if (host !== host.toLowerCase()) return `${quoteValue(endpoint)}: write the host name in lower case`;
-  const loopback = isLoopbackHost(host);
-  if (!loopback && checkHandle(host) !== null) {
-    return `${quoteValue(endpoint)} does not have a valid DNS host name (IP addresses other than loopback are refused)`;
-  }
-  if (scheme === 'http' && !loopback) {
-    return `${quoteValue(endpoint)} uses http://; a PDS needs https (http only for a loopback host)`;
-  }
+  const checked = checkUrlPolicy(endpoint, { dev: false, source: 'user', shape: 'origin' });
+  if ('problem' in checked) return `${quoteValue(endpoint)} ${checked.problem.reason}`;
+  if (!endpoint.startsWith(checked.ok.origin)) return `${quoteValue(endpoint)}: write the scheme and host name in lower case`;
   return null;
 }
 
@@ -301,7 +263,7 @@ function checkAtprotoNeeds(data: OperationData): BuildIssue[] {
  * one is its size once signed). Checks:
  * - shape (as `parseAnyOperation`); legacy `create` is never built;
  * - signed DAG-CBOR ≤ 4000 bytes (the directory; the spec says 7500);
- * - 1–5 rotation keys, no duplicates, each a p256/k256 did:key (G9, G11);
+ * - 1–5 rotation keys, no duplicates, each a p256/k256 did:key;
  * - alsoKnownAs ≤ 10, each ≤ 258 characters, unique; services ≤ 10 (id ≤ 32, type ≤ 256,
  *   endpoint ≤ 512); verificationMethods ≤ 10 (id ≤ 32, value ≤ 256, did:key syntax);
  * - atproto needs (unless `atproto: false`): `verificationMethods.atproto` p256/k256 (ed25519 is
@@ -331,7 +293,7 @@ export function checkOperationForBuild(op: unknown, options: CheckOperationOptio
         'error',
         '',
         `the signed operation is ${size} bytes of DAG-CBOR; the directory accepts at most ${limits.maxOperationBytes} ` +
-          `(the PLC spec says ${SPEC_MAX_OPERATION_BYTES}; atcli builds to the stricter limit)`,
+          `(the PLC spec says ${SPEC_MAX_OPERATION_BYTES}; operations are built to the stricter limit)`,
       ),
     );
   }
@@ -352,7 +314,7 @@ export function formatBuildIssue(i: BuildIssue): string {
 }
 
 /**
- * P12 lock-out guard: when the operator holds (the private key of) at least one rotation key of
+ * The lock-out guard: when the operator holds (the private key of) at least one rotation key of
  * `before`, an operation whose `after` state lists none of `heldKeys` would lock them out of the
  * identity for good. Returns the reason, or null when the operator keeps a key (or held none
  * before, or `after` is a tombstone, which is refused or confirmed separately).

@@ -68,7 +68,7 @@ export async function readProvenRecord(config: IdentityConfig, target: RecordTar
   const proof = await fetchRecordProof(client, ref, fresh === undefined ? { key } : { key, fresh });
   if (proof.valid && proof.present === false) {
     throw notFound('RecordNotFound', `no record ${recordUri(ref)}: the PDS's signed proof (rev ${proof.commit?.rev}, key ${proof.signingKey}) shows it is absent`, {
-      details: { absenceProven: true, rev: proof.commit?.rev ?? null },
+      details: { did: ref.did, collection: ref.collection, rkey: ref.rkey, absenceProven: true, rev: proof.commit?.rev ?? null },
     });
   }
   return { identity, ref, proof };

@@ -6,13 +6,15 @@
  * the commit, the tree) and throws invalid 'InvalidRepo' when it is broken: corrupted data is
  * never summarised, listed or unpacked as if it were fine.
  */
-import { join } from 'node:path';
+import { lstat, mkdir, mkdtemp, open as openFile, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { cborToJson, stringifyJson } from '../codec/json.js';
 import { decodeCbor } from '../codec/cbor.js';
 import type { Cid } from '../codec/cid.js';
 import { readCar } from '../codec/car.js';
-import { invalid, runtime } from '../errors.js';
+import { invalid, isAtcliError, runtime, usage } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import { recordFileComponents } from './file-names.js';
 import { verifyRepoCar, type RepoEntry, type RepoVerifyOptions, type RepoVerifyReport } from './verify.js';
 
 /**
@@ -25,7 +27,7 @@ export function assertStructure(report: RepoVerifyReport, what: string): void {
     const problems = failed.map((c) => `${c.name}: ${c.detail}`);
     throw invalid('InvalidRepo', `${what} is not a valid repository: ${problems.join('; ')}`, {
       hint: 'a full verification of the repository reports every check',
-      details: { problems },
+      details: { repository: what, problems },
     });
   }
   const unreadable = report.checks.find((c) => c.status === 'unchecked');
@@ -156,14 +158,35 @@ export interface UnpackResult {
   dir: string;
   records: number;
   files: string[];
+  /** Records whose file name is not simply `<collection>/<rkey>.json` (see docs/repo-unpack.md). */
+  renamed: number;
 }
 
+export interface UnpackOptions {
+  /**
+   * Replace an existing output folder. Only an empty folder or one that holds an earlier unpack
+   * (a `_commit.json` at its top) is replaced; anything else is refused.
+   */
+  replace?: boolean;
+}
+
+const COMMIT_FILE = '_commit.json';
+
 /**
- * Writes one JSON file per record (`dir/<collection>/<rkey>.json`, atproto JSON form) plus
- * `_commit.json`. Two passes: the first checks the tree and maps record CIDs to paths, the
- * second writes the records as their blocks stream past.
+ * Writes one JSON file per record (atproto JSON form) plus `_commit.json` into `dir`. File names
+ * follow the mapping of file-names.ts, so every valid path fits any common file system. Two
+ * passes: the first checks the tree and maps record CIDs to paths, the second writes the records
+ * as their blocks stream past.
+ *
+ * Everything is written into a new private folder beside `dir` and moved into place at the end,
+ * so a failure leaves nothing half-written, and no file is opened through a symbolic link (each
+ * is created exclusively in a folder atcli just made). Output paths that cannot work are usage
+ * errors: `dir` naming a file ('NotADirectory'), a path under a file ('InvalidOutputPath'), a
+ * folder that is not empty ('DirectoryNotEmpty', unless `replace` applies).
  */
-export async function unpackRepo(open: () => AsyncIterable<Uint8Array>, dir: string, what: string): Promise<UnpackResult> {
+export async function unpackRepo(open: () => AsyncIterable<Uint8Array>, dir: string, what: string, options: UnpackOptions = {}): Promise<UnpackResult> {
+  const target = resolve(dir);
+  const existing = await checkOutputDir(target, options.replace === true);
   const byCid = new Map<string, RepoEntry[]>();
   const { report } = await listRepoEntries(open(), what, {
     onEntry: (e) => {
@@ -172,26 +195,109 @@ export async function unpackRepo(open: () => AsyncIterable<Uint8Array>, dir: str
       else byCid.set(e.cid.key, [e]);
     },
   });
+  await mkdirOutputParent(dirname(target));
+  const work = await mkdtemp(join(dirname(target), `.${basename(target)}.atcli-unpack-`));
   const files: string[] = [];
-  const car = await readCar(open());
-  const root = car.header.roots[0] as Cid;
-  for await (const block of car) {
-    if (block.cid.equals(root)) {
-      const commit = cborToJson(decodeCbor(block.bytes));
-      const path = join(dir, '_commit.json');
-      await writeFileAtomic(path, `${stringifyJson(commit, 2)}\n`, { overwrite: true });
-      files.push(path);
-      continue;
+  let renamed = 0;
+  try {
+    const folders = new Set<string>();
+    const car = await readCar(open());
+    const root = car.header.roots[0] as Cid;
+    for await (const block of car) {
+      if (block.cid.equals(root)) {
+        await writeNewFile(join(work, COMMIT_FILE), `${stringifyJson(cborToJson(decodeCbor(block.bytes)), 2)}\n`);
+        files.push(join(dir, COMMIT_FILE));
+        continue;
+      }
+      const entries = byCid.get(block.cid.key);
+      if (!entries) continue;
+      const json = `${stringifyJson(cborToJson(decodeCbor(block.bytes)), 2)}\n`;
+      for (const e of entries) {
+        const parts = recordFileComponents(e.collection, e.rkey);
+        if (parts.length !== 2 || parts[0] !== e.collection || parts[1] !== `${e.rkey}.json`) renamed++;
+        let folder = work;
+        for (const part of parts.slice(0, -1)) {
+          folder = join(folder, part);
+          if (!folders.has(folder)) {
+            await mkdir(folder);
+            folders.add(folder);
+          }
+        }
+        await writeNewFile(join(folder, parts[parts.length - 1] as string), json);
+        files.push(join(dir, ...parts));
+      }
+      byCid.delete(block.cid.key);
     }
-    const entries = byCid.get(block.cid.key);
-    if (!entries) continue;
-    const json = `${stringifyJson(cborToJson(decodeCbor(block.bytes)), 2)}\n`;
-    for (const e of entries) {
-      const path = join(dir, e.collection, `${e.rkey}.json`);
-      await writeFileAtomic(path, json, { overwrite: true });
-      files.push(path);
-    }
-    byCid.delete(block.cid.key);
+    await moveIntoPlace(work, target, existing);
+  } catch (err) {
+    await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    throw writeError(err, dir);
   }
-  return { dir, records: report.records, files };
+  return { dir, records: report.records, files, renamed };
+}
+
+/** What is at the output path now: nothing, or a folder that may be replaced. Refuses anything else. */
+async function checkOutputDir(target: string, replace: boolean): Promise<'none' | 'folder'> {
+  let info;
+  try {
+    info = await lstat(target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'none';
+    if (code === 'ENOTDIR') throw usage('InvalidOutputPath', `${target} cannot be a folder: a part of its path is a file`);
+    throw writeError(err, target);
+  }
+  if (info.isSymbolicLink()) throw usage('InvalidOutputPath', `${target} is a symbolic link; give the folder itself`);
+  if (!info.isDirectory()) throw usage('NotADirectory', `${target} exists and is not a folder`);
+  const names = await readdir(target);
+  if (names.length === 0) return 'folder';
+  if (!replace) throw usage('DirectoryNotEmpty', `${target} exists and is not empty`);
+  if (!names.includes(COMMIT_FILE)) {
+    throw usage('DirectoryNotEmpty', `${target} is not empty and does not hold an unpacked repository (no ${COMMIT_FILE}), so it is not replaced`);
+  }
+  return 'folder';
+}
+
+async function mkdirOutputParent(parent: string): Promise<void> {
+  try {
+    await mkdir(parent, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw usage('InvalidOutputPath', `${parent} cannot be a folder: a part of its path is a file`);
+    throw writeError(err, parent);
+  }
+}
+
+/** Creates `path` and writes `text`; fails if anything (a file, a symbolic link) is already there. */
+async function writeNewFile(path: string, text: string): Promise<void> {
+  const fh = await openFile(path, 'wx', 0o644);
+  try {
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Moves the finished folder to `target`, replacing the old folder only once the new one is complete. */
+async function moveIntoPlace(work: string, target: string, existing: 'none' | 'folder'): Promise<void> {
+  if (existing === 'none') {
+    await rename(work, target);
+    return;
+  }
+  const old = `${work}.old`;
+  await rename(target, old);
+  try {
+    await rename(work, target);
+  } catch (err) {
+    await rename(old, target).catch(() => undefined);
+    throw err;
+  }
+  await rm(old, { recursive: true, force: true });
+}
+
+function writeError(err: unknown, path: string): unknown {
+  if (isAtcliError(err)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return err;
+  return runtime('WriteFailed', `could not write ${path}: ${code}`, { cause: err });
 }

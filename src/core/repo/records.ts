@@ -112,6 +112,38 @@ export async function listCollections(client: XrpcClient, did: string): Promise<
   return res.collections as string[];
 }
 
+export interface ListAccountRecordsOptions extends Omit<ListRecordsOptions, 'limit'> {
+  /** Only these collections, in this order (default: every collection the repository has). */
+  collections?: readonly string[];
+  /** Stop after this many records in all. */
+  limit?: number;
+}
+
+/**
+ * The records of several collections (or of all, from describeRepo) one collection after the
+ * other, stopping after `limit` records in all. `collections` on the result is the list walked.
+ */
+export async function listAccountRecords(
+  client: XrpcClient,
+  did: string,
+  opts: ListAccountRecordsOptions = {},
+): Promise<{ collections: string[]; records: AsyncGenerator<ListedRecord, void, undefined> }> {
+  const collections = opts.collections && opts.collections.length > 0 ? [...new Set(opts.collections)] : await listCollections(client, did);
+  const { limit, collections: _given, ...pageOpts } = opts;
+  async function* records(): AsyncGenerator<ListedRecord, void, undefined> {
+    let count = 0;
+    for (const collection of collections) {
+      const remaining = limit === undefined ? undefined : limit - count;
+      if (remaining !== undefined && remaining <= 0) return;
+      for await (const r of listRecords(client, did, collection, { ...pageOpts, ...(remaining === undefined ? {} : { limit: remaining }) })) {
+        count++;
+        yield r;
+      }
+    }
+  }
+  return { collections, records: records() };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading, with the proof
 
@@ -121,8 +153,9 @@ export interface FetchedRecord {
   value: unknown;
 }
 
-function notFoundHint(ref: RecordRef): string {
-  return `list the collection with "atcli record ls ${ref.did} -c ${ref.collection}"`;
+/** What a not-found error carries about the record, for callers that suggest where to look. */
+function refDetails(ref: RecordRef): Record<string, unknown> {
+  return { did: ref.did, collection: ref.collection, rkey: ref.rkey };
 }
 
 /** `com.atproto.repo.getRecord`; a missing record is notFound (exit 4) with a hint. */
@@ -134,7 +167,7 @@ export async function getRecord(client: XrpcClient, ref: RecordRef, opts: { cid?
   } catch (err) {
     if (isAtcliError(err) && err.kind === 'notFound') {
       const what = err instanceof XrpcError && err.xrpcError === 'RepoNotFound' ? `no repository ${ref.did} on ${client.service}` : `no record ${recordUri(ref)}${opts.cid ? ` with CID ${opts.cid}` : ''} on ${client.service}`;
-      throw notFound(err.code === 'NotFound' ? 'RecordNotFound' : err.code, `${what} (${err.code})`, { hint: notFoundHint(ref), cause: err });
+      throw notFound(err.code === 'NotFound' ? 'RecordNotFound' : err.code, `${what} (${err.code})`, { details: refDetails(ref), cause: err });
     }
     throw err;
   }
@@ -163,7 +196,7 @@ export async function fetchRecordProof(
     body = (await client.queryBytes(nsid, { did: ref.did, collection: ref.collection, rkey: ref.rkey }, { maxBytes: MAX_PROOF_CAR_BYTES })).body;
   } catch (err) {
     if (isAtcliError(err) && err.kind === 'notFound') {
-      throw notFound(err.code === 'NotFound' ? 'RecordNotFound' : err.code, `${client.service} serves no proof for ${recordUri(ref)} (${err.code})`, { hint: notFoundHint(ref), cause: err });
+      throw notFound(err.code === 'NotFound' ? 'RecordNotFound' : err.code, `${client.service} serves no proof for ${recordUri(ref)} (${err.code})`, { details: refDetails(ref), cause: err });
     }
     throw err;
   }
@@ -258,12 +291,12 @@ export function checkRkey(rkey: string): void {
   if (reason) throw usage('InvalidRecordKey', `"${rkey}" is not a record key: ${reason}`);
 }
 
-/** Parses a `--swap`/`--cid` value; a usage error when it is not a CID. */
-export function checkCidArgument(flag: string, value: string): string {
+/** A CID given by the user (a version to read, or to compare and swap); usage 'InvalidCid' when it is not one. */
+export function parseCidArgument(value: string): string {
   try {
     return parseCid(value).toString();
   } catch (err) {
-    throw usage('InvalidCid', `${flag} "${value}" is not a CID: ${isAtcliError(err) ? err.message : String(err)}`, { hint: 'use the "cid" that "atcli record get" prints' });
+    throw usage('InvalidCid', `${JSON.stringify(value.slice(0, 200))} is not a CID: ${isAtcliError(err) ? err.message : String(err)}`);
   }
 }
 
@@ -281,13 +314,14 @@ function writeError(err: unknown, swap: string | undefined, uri: string | undefi
   if (err.xrpcError === 'InvalidSwap') {
     const subject = uri ?? 'the record';
     return invalid('RecordChanged', swap === undefined ? `${subject} changed: ${err.message}` : `the record changed since ${swap}${uri ? ` (${uri})` : ''}`, {
-      hint: uri ? `fetch the current version with "atcli record get ${uri}" and retry with its CID` : 'fetch the current version and retry with its CID',
+      hint: 'fetch the current version and retry with its CID',
+      ...(uri === undefined ? {} : { details: { uri } }),
       cause: err,
     });
   }
   if (err.status === 400 && err.xrpcError === 'InvalidRequest' && /\binvalid\b.*\brecord\b/i.test(err.message)) {
     return invalid('InvalidRecord', err.message, {
-      hint: 'fix the record to match its Lexicon (or pass --no-validate to store it without Lexicon validation)',
+      hint: 'fix the record to match its Lexicon (or ask the PDS not to validate it)',
       cause: err,
     });
   }

@@ -20,6 +20,8 @@ import { givenKeySource, judgeSignature, type SignatureVerdict, type SigningKeyS
 import { FUTURE_REV_TOLERANCE_MS, parseCommit, revTimeMs, unsignedCommitBytes, type ParsedCommit } from './commit.js';
 import { uvarintSize } from '../codec/varint.js';
 import { ByteArena, CidIndex } from './cid-index.js';
+import { ReachTracker, type RepoLimits } from './reach.js';
+import { CappedList, LIST_CAP, joinCapped } from '../util/capped-list.js';
 import { compareKeys, keyHeight, keyToString, MstNodeError, parseMstNode, type MstNode } from './mst.js';
 
 export interface RepoEntry {
@@ -74,7 +76,9 @@ export interface RepoVerifyReport {
   collections: Record<string, number>;
   checks: VerifyCheck[];
   errors: string[];
+  /** The first warnings (capped); `warningsOmitted` counts the rest. */
   warnings: string[];
+  warningsOmitted: number;
 }
 
 export interface RepoVerifyOptions {
@@ -113,26 +117,16 @@ export interface RepoVerifyOptions {
    * returned promise is awaited. `bytes` is a view into the input: copy what must outlive the call.
    */
   onRecordBlock?: (cid: Cid, bytes: Uint8Array) => void | Promise<void>;
+  /** Limits on what is read (reach.ts; defaults {@link DEFAULT_REPO_LIMITS}); past them, runtime 'RepoTooLarge'. */
+  limits?: Partial<RepoLimits>;
 }
 
-const MAX_LISTED = 20;
 const MAX_MST_LAYER = 32;
 
 /** Collects messages per check, listing the first few and counting the rest. */
-class Findings {
-  readonly items: string[] = [];
-  count = 0;
-  add(message: string): void {
-    this.count++;
-    if (this.items.length < MAX_LISTED) this.items.push(message);
-  }
+class Findings extends CappedList<string> {
   summary(): string {
-    const more = this.count - this.items.length;
-    return more > 0 ? `${this.items.join('; ')}; and ${more} more` : this.items.join('; ');
-  }
-  all(): string[] {
-    const more = this.count - this.items.length;
-    return more > 0 ? [...this.items, `… and ${more} more`] : [...this.items];
+    return joinCapped(this);
   }
 }
 
@@ -194,6 +188,16 @@ function classifyRecord(
   }
 }
 
+/** The bytes of the commit's `data` link, when the block decodes to a map holding one. */
+function commitDataLink(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    const value = decodeCbor(bytes);
+    return isMap(value) && value.data instanceof Cid ? value.data.bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 interface Frame {
   node: MstNode;
   layer: number;
@@ -227,6 +231,7 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
     checks: [],
     errors: [],
     warnings: [],
+    warningsOmitted: 0,
   };
   const check = (name: string, ok: boolean, detail: string, level?: 'warning'): void => record(report, name, ok ? 'ok' : level ? 'warning' : 'failed', detail);
 
@@ -244,8 +249,11 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
   let rootCid: Cid | undefined;
   let commitBytes: Uint8Array | undefined;
   let carError: string | undefined;
-  let readError: string | undefined;
   let lastProgress = 0;
+  const reach = new ReachTracker(
+    options.limits,
+    (key) => nodeBytes.get(key) ?? ((recordTypes.has(key) || recordProblems.has(key) || decodeFailures.has(key) || corrupt.has(key) || key === rootCid?.key) ? true : undefined),
+  );
   try {
     const car = await readCar(source, { ...options.car, verifyHashes: false });
     rootCid = car.header.roots[0];
@@ -259,18 +267,22 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
         }
         const cid = block.cid;
         const key = cid.key;
+        // A block outside a tree already complete is counted, never kept (memory stays bounded).
+        const unreferenced = reach.section(key, block.bytes.length, report.bytes);
         if (cid.version !== 1 || cid.multihashCode !== MH_SHA256 || cid.bytes.length - cid.digestOffset !== 32) {
           hashFailures.add(`block ${cid.toString()} is not addressed by a CIDv1 sha2-256 hash`);
-          corrupt.add(key);
+          if (!unreferenced) corrupt.add(key);
           continue;
         }
         if (!digestEquals(sha256(block.bytes), cid.bytes, cid.digestOffset)) {
           hashFailures.add(`block ${cid.toString()} (at byte ${block.offset}) does not match its hash`);
-          corrupt.add(key);
+          if (!unreferenced) corrupt.add(key);
           continue;
         }
+        if (unreferenced) continue;
         if (rootCid && key === rootCid.key) {
           commitBytes = block.bytes.slice();
+          reach.commit(commitDataLink(commitBytes));
           continue;
         }
         if (cid.codec !== CODEC_DAG_CBOR) {
@@ -293,17 +305,12 @@ export async function verifyRepoCar(source: AsyncIterable<Uint8Array>, options: 
     }
     options.onProgress?.({ bytes: report.bytes, blocks: report.blocks });
   } catch (err) {
-    if (isAtcliError(err) && err.kind === 'interrupted') throw err;
-    // The bytes could not be read (a broken download, an I/O error): nothing after this point is
-    // known, so the verdict is "could not check", not "invalid".
-    if (isAtcliError(err) && err.kind !== 'invalid') readError = `the CAR could not be read to the end after ${report.bytes} bytes: ${err.message}`;
-    else carError = isAtcliError(err) ? err.message : String(err);
+    // Only a malformed CAR is a verdict. A failed download, a transfer too slow or a limit passed
+    // means the repository could not be checked: the error itself (exit 1) says why and what to do.
+    if (isAtcliError(err) && err.kind !== 'invalid') throw err;
+    carError = isAtcliError(err) ? err.message : String(err);
   }
 
-  if (readError !== undefined) {
-    record(report, 'car', 'unchecked', readError);
-    return finish(report);
-  }
   check('car', carError === undefined && rootCid !== undefined, carError ?? `CAR v1, root ${rootCid?.toString()}, ${report.blocks} blocks, ${report.bytes} bytes`);
   if (!rootCid) return finish(report);
   report.commit = rootCid.toString();
@@ -450,7 +457,10 @@ function walkTree(
     try {
       const parsed = parseMstNode(decodeCbor(bytes));
       node = parsed.node;
-      for (const w of parsed.warnings) report.warnings.push(`MST node ${cid.toString()}: ${w}`);
+      for (const w of parsed.warnings) {
+        if (report.warnings.length < LIST_CAP) report.warnings.push(`MST node ${cid.toString()}: ${w}`);
+        else report.warningsOmitted++;
+      }
     } catch (err) {
       structure.add(`MST node ${cid.toString()} ${where}: ${err instanceof MstNodeError || isAtcliError(err) ? err.message : String(err)}`);
       return;

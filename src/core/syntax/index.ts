@@ -64,3 +64,4 @@ export function checkSyntax(kind: SyntaxKind, value: string): string | null {
   if (!isSyntaxKind(kind)) return `unknown syntax kind ${JSON.stringify(String(kind))}`;
   return CHECKERS[kind](value);
 }
+export * from './types.js';

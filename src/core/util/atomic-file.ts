@@ -1,20 +1,44 @@
 /**
  * Atomic file writes: data goes to a temp file beside the target (same directory, so the
- * rename cannot cross file systems), is fsynced, then renamed over the target. A reader never
- * sees a half-written file, and an interrupted write leaves the target untouched.
+ * rename cannot cross file systems), is fsynced, then moved into place. A reader never sees a
+ * half-written file, and an interrupted write leaves the target untouched.
+ *
+ * Without `overwrite`, an existing target is refused before anything is written and again at the
+ * end: the temp file is hard-linked to the target name, which fails if the name was taken in the
+ * meantime, so a file that appeared during a long download is never replaced.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { access, link, mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runtime, usage } from '../errors.js';
+import { type AtcliError, runtime, usage } from '../errors.js';
 
 export interface AtomicWriteOptions {
   /** File mode of the new file (default 0o644; sessions and keys use 0o600). */
   mode?: number;
-  /** Replace an existing target (default false: refuse). */
+  /** Replace an existing target (default false: refuse with usage 'FileExists', also when it appears during the write). */
   overwrite?: boolean;
   signal?: AbortSignal;
+}
+
+function fileExistsError(target: string): AtcliError {
+  return usage('FileExists', `${target} already exists`, { hint: 'it is only replaced when overwriting is asked for' });
+}
+
+/** Moves the finished temp file to `target` without ever replacing an existing file. */
+async function linkIntoPlace(tmp: string, target: string): Promise<void> {
+  try {
+    await link(tmp, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw fileExistsError(target);
+    // File systems without hard links: the best remaining check, then a rename.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    if (await fileExists(target)) throw fileExistsError(target);
+    await rename(tmp, target);
+    return;
+  }
+  await unlink(tmp);
 }
 
 function tempPath(target: string): string {
@@ -32,9 +56,7 @@ export async function fileExists(path: string): Promise<boolean> {
 
 /** Streams chunks into `target` atomically; returns the number of bytes written. */
 export async function writeFileAtomic(target: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, options: AtomicWriteOptions = {}): Promise<number> {
-  if (!options.overwrite && (await fileExists(target))) {
-    throw usage('FileExists', `${target} already exists`, { hint: 'choose another path with -o, or pass --force to replace it' });
-  }
+  if (!options.overwrite && (await fileExists(target))) throw fileExistsError(target);
   await mkdir(dirname(target), { recursive: true });
   const tmp = tempPath(target);
   let fh: FileHandle | undefined;
@@ -59,7 +81,8 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string 
     await fh.sync();
     await fh.close();
     fh = undefined;
-    await rename(tmp, target);
+    if (options.overwrite) await rename(tmp, target);
+    else await linkIntoPlace(tmp, target);
     return written;
   } catch (err) {
     await fh?.close().catch(() => undefined);

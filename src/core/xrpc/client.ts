@@ -10,8 +10,9 @@
  *   a clear message; unparseable success bodies → 'InvalidResponse';
  * - optional session auth: `Authorization: Bearer <accessJwt>`, refreshed once on `ExpiredToken`.
  */
-import { AtcliError, runtime, usage } from '../errors.js';
-import { httpRequest, httpRequestStream, type HttpConfig, type HttpResponse } from '../net/http.js';
+import { AtcliError, isAtcliError, runtime, usage } from '../errors.js';
+import { checkTimeoutMs, httpRequest, httpRequestStream, type HttpConfig, type HttpResponse } from '../net/http.js';
+import { checkServiceUrl } from '../net/url-policy.js';
 import { XrpcError, parseErrorBody, sanitizeRemoteText, statusText } from './errors.js';
 import type { SessionAuth, SessionData } from './session.js';
 import { sleep } from '../util/sleep.js';
@@ -133,16 +134,8 @@ export class XrpcClient {
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(opts: XrpcClientOptions) {
-    let base: URL;
-    try {
-      base = new URL(opts.service);
-    } catch {
-      throw usage('InvalidServiceUrl', `not a valid service URL: ${sanitizeRemoteText(opts.service, 200)}`);
-    }
-    if (base.protocol !== 'https:' && base.protocol !== 'http:') {
-      throw usage('InvalidServiceUrl', `service URL must be https:// (got ${base.protocol.replace(/:$/, '')}://)`);
-    }
-    this.service = base.origin;
+    // Checked as written, before anything normalises it (url-policy.ts).
+    this.service = checkServiceUrl(opts.service, { dev: opts.http.allowPrivateNetwork }, 'the service URL').origin;
     this.http = opts.http;
     this.auth = opts.auth;
     this.retries = Math.max(0, opts.retries ?? 3);
@@ -266,11 +259,34 @@ export class XrpcClient {
     return cap / 2 + Math.random() * (cap / 2);
   }
 
+  /**
+   * One request, retries included, within `http.timeoutMs` (the timeout is per request, not per
+   * attempt): each attempt gets what is left, and no back-off or server-requested wait is sat
+   * through past the deadline.
+   */
   private async call(spec: CallSpec): Promise<Outcome> {
     const url = this.url(spec.nsid, spec.params);
+    const timeoutMs = checkTimeoutMs(this.http.timeoutMs, 'the request timeout');
+    const deadlineAt = Date.now() + timeoutMs;
     let attempt = 0;
     let refreshed = false;
+    let lastError: unknown;
+    const timedOut = (): AtcliError =>
+      runtime('Timeout', `${spec.nsid}: no answer from ${new URL(url).host} within ${timeoutMs / 1000} s (${attempt + 1} attempt${attempt === 0 ? '' : 's'})`, {
+        details: { url, cause: 'Timeout', attempts: attempt + 1 },
+        ...(lastError !== undefined ? { cause: lastError } : {}),
+      });
+    /** Waits `ms` before another attempt when the deadline leaves room for one; false otherwise. */
+    const waitForRetry = async (ms: number): Promise<boolean> => {
+      if (Date.now() + ms >= deadlineAt) return false;
+      await sleep(ms, this.http.signal);
+      attempt++;
+      return true;
+    };
     for (;;) {
+      const remaining = deadlineAt - Date.now();
+      if (remaining <= 0) throw timedOut();
+      const http: HttpConfig = { ...this.http, timeoutMs: remaining };
       const headers: Record<string, string> = { ...this.headers };
       for (const [k, v] of Object.entries(spec.headers ?? {})) headers[k.toLowerCase()] = v;
       let session: SessionData | undefined;
@@ -293,7 +309,7 @@ export class XrpcClient {
       let errBody: Uint8Array | undefined;
       try {
         if (spec.stream) {
-          const r = await httpRequestStream(this.http, { url, method: spec.method, headers, body, maxBytes: spec.maxBytes });
+          const r = await httpRequestStream(http, { url, method: spec.method, headers, body, maxBytes: spec.maxBytes });
           status = r.status;
           resHeaders = r.headers;
           if (status >= 200 && status < 300) {
@@ -301,7 +317,7 @@ export class XrpcClient {
           }
           errBody = await readCapped(r.body, ERROR_BODY_MAX_BYTES);
         } else {
-          const r = await httpRequest(this.http, {
+          const r = await httpRequest(http, {
             url,
             method: spec.method,
             headers,
@@ -315,9 +331,9 @@ export class XrpcClient {
         }
       } catch (err) {
         if (spec.idempotent && attempt < this.retries && isRetryableError(err)) {
-          await sleep(this.backoff(attempt), this.http.signal);
-          attempt++;
-          continue;
+          lastError = err;
+          if (await waitForRetry(this.backoff(attempt))) continue;
+          if (isAtcliError(err) && err.code === 'Timeout') throw timedOut();
         }
         throw err;
       }
@@ -340,9 +356,7 @@ export class XrpcClient {
         }
         if (spec.idempotent && attempt < this.retries) {
           const wait = server ? Math.max(server.waitMs, 50) : this.backoff(attempt);
-          await sleep(wait, this.http.signal);
-          attempt++;
-          continue;
+          if (await waitForRetry(wait)) continue;
         }
         if (status === 429) {
           throw this.error(spec.nsid, url, status, parsed, {
@@ -377,7 +391,7 @@ export class XrpcClient {
     let hint = extra.hint;
     if (hint === undefined) {
       if (status === 401 || parsed.error === 'AuthRequired' || parsed.error === 'AuthMissing') {
-        hint = this.auth ? 'run `atcli account login` again' : 'this call needs a login: run `atcli account login`';
+        hint = this.auth ? 'the server refused the session: log in again' : 'this method needs an authenticated session';
       } else if (status >= 500 && status !== 501) {
         hint = 'the server had a problem; try again later';
       } else if (status === 501 || parsed.error === 'MethodNotImplemented') {

@@ -9,7 +9,7 @@
  */
 import { AtcliError, authError, runtime } from '../errors.js';
 import type { HttpConfig } from '../net/http.js';
-import { isLoopbackHostname } from '../net/address.js';
+import { checkPdsUrl } from '../net/url-policy.js';
 import { XrpcClient, jwtExpiry } from './client.js';
 import { XrpcError, sanitizeRemoteText } from './errors.js';
 
@@ -36,7 +36,7 @@ export interface SessionStore {
   lock(profile: string): Promise<() => Promise<void>>;
 }
 
-/** A session held only by this process (env logins: ATCLI_IDENTIFIER + ATCLI_PASSWORD). Never written anywhere. */
+/** A session held only by this process (a login for one run). Never written anywhere. */
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionData>();
   private tail: Promise<void> = Promise.resolve();
@@ -91,7 +91,7 @@ export class SessionAuth {
     const s = await this.store.read(this.profile);
     if (!s) {
       throw authError('NotLoggedIn', `not logged in (profile '${this.profile}')`, {
-        hint: 'run `atcli account login` first',
+        hint: 'log in first',
         details: { profile: this.profile },
       });
     }
@@ -121,7 +121,7 @@ export class SessionAuth {
       const current = await this.store.read(this.profile);
       if (!current) {
         throw authError('NotLoggedIn', `not logged in (profile '${this.profile}'): the session was removed`, {
-          hint: 'run `atcli account login` again',
+          hint: 'log in again',
         });
       }
       if (current.refreshJwt !== used.refreshJwt) {
@@ -163,7 +163,7 @@ export async function refreshSession(current: SessionData, http: HttpConfig): Pr
   } catch (err) {
     if (err instanceof XrpcError && (err.status === 401 || (err.xrpcError !== undefined && REFRESH_DEAD.has(err.xrpcError)))) {
       throw authError('SessionExpired', `the stored session for ${current.handle} has expired or was revoked`, {
-        hint: 'run `atcli account login` again',
+        hint: 'log in again',
         details: { did: current.did, xrpcError: err.xrpcError, status: err.status },
       });
     }
@@ -187,7 +187,7 @@ export async function refreshSession(current: SessionData, http: HttpConfig): Pr
 
 export interface LoginOptions {
   http: HttpConfig;
-  /** the e-mailed sign-in code (ATCLI_AUTH_FACTOR_TOKEN) */
+  /** the e-mailed sign-in code (two-factor accounts) */
   authFactorToken?: string;
 }
 
@@ -208,7 +208,7 @@ export async function login(pdsUrl: string, identifier: string, password: string
       const details = { status: err.status, xrpcError: err.xrpcError, nsid: err.nsid };
       if (err.xrpcError === 'AuthFactorTokenRequired') {
         throw authError('AuthFactorTokenRequired', 'this account needs a sign-in code: one was sent to its e-mail address', {
-          hint: 'set ATCLI_AUTH_FACTOR_TOKEN to the code from the e-mail and run `atcli account login` again',
+          hint: 'log in again with the code from the e-mail',
           details,
         });
       }
@@ -216,14 +216,14 @@ export async function login(pdsUrl: string, identifier: string, password: string
         throw authError('AccountTakedown', `login refused: the account has been taken down (${serverMsg})`, { details });
       }
       if (opts.authFactorToken && err.xrpcError === 'InvalidToken') {
-        throw authError('InvalidAuthFactorToken', 'the sign-in code (ATCLI_AUTH_FACTOR_TOKEN) was not accepted', {
+        throw authError('InvalidAuthFactorToken', 'the sign-in code was not accepted', {
           hint: 'use the latest code from the e-mail; codes expire after a few minutes',
           details,
         });
       }
       if (err.status === 401 || err.xrpcError === 'AuthenticationRequired' || err.xrpcError === 'AuthRequired') {
         throw authError('LoginFailed', `login to ${new URL(client.service).host} failed: invalid identifier or password`, {
-          hint: 'check the handle/e-mail and the password (ATCLI_PASSWORD or the prompt)',
+          hint: 'check the handle or e-mail and the password',
           details,
         });
       }
@@ -325,15 +325,8 @@ function pdsFromDidDoc(doc: unknown, did: string, dev: boolean): string | undefi
     const { id, type, serviceEndpoint } = s as { id?: unknown; type?: unknown; serviceEndpoint?: unknown };
     if ((id !== '#atproto_pds' && id !== `${did}#atproto_pds`) || type !== 'AtprotoPersonalDataServer') continue;
     if (typeof serviceEndpoint !== 'string') return undefined;
-    let u: URL;
-    try {
-      u = new URL(serviceEndpoint);
-    } catch {
-      return undefined;
-    }
-    if (u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) return undefined;
-    if (u.protocol === 'https:' || (u.protocol === 'http:' && (dev || isLoopbackHostname(u.hostname)))) return u.origin;
-    return undefined;
+    const checked = checkPdsUrl(serviceEndpoint, dev);
+    return 'url' in checked ? checked.url : undefined;
   }
   return undefined;
 }

@@ -50,7 +50,7 @@ describe('migrateAccount: state-file rules', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'atcli-mig-')), 'migrate.json');
     await expect(migrateAccount(options(path, { resume: true }))).rejects.toMatchObject({ code: 'NoMigrationState', kind: 'usage' });
     await saveJournal(path, journalAt(path, 'blobs'));
-    await expect(migrateAccount(options(path))).rejects.toMatchObject({ code: 'MigrationInProgress', hint: expect.stringContaining('--resume') });
+    await expect(migrateAccount(options(path))).rejects.toMatchObject({ code: 'MigrationInProgress', hint: expect.stringContaining('resume it'), details: { stateFile: path } });
   });
 
   it('a completed migration is reported on --resume (no network needed) and not started again', async () => {
@@ -66,7 +66,7 @@ describe('migrateAccount: state-file rules', () => {
 
   it('says what to do at each stage: before the identity moves the old account is still usable', () => {
     const path = '/s/migrate.json';
-    expect(whatToDo(journalAt(path, 'blobs'), path)).toMatch(/nothing about your identity changed: your account on old\.example is still active and fully usable.*--resume/);
+    expect(whatToDo(journalAt(path, 'blobs'), path)).toMatch(/nothing about your identity changed: your account on old\.example is still active and fully usable\. Resuming continues the migration from its state file \/s\/migrate\.json/);
     expect(whatToDo(journalAt(path, 'blobs'), path)).toContain('deactivated copy on new.example');
     expect(whatToDo(journalAt(path, 'submit-plc-op'), path)).toMatch(/points at new\.example, but the account there is not active yet/);
     expect(whatToDo(journalAt(path, 'verify-new'), path)).toMatch(/old account on old\.example has not been deactivated yet/);

@@ -43,11 +43,11 @@ describe('service-auth tokens signed offline', () => {
 
   it('checks its inputs: audience and issuer DIDs, NSID, lifetime limits', () => {
     const key = generatePrivateKey('k256');
-    expect(() => signServiceAuth(key, { iss: ISS, aud: 'not-a-did' })).toThrow(/--aud/);
-    expect(() => signServiceAuth(key, { iss: 'alice', aud: AUD })).toThrow(/--iss/);
-    expect(() => signServiceAuth(key, { iss: ISS, aud: AUD, lxm: 'not an nsid' })).toThrow(/--lxm/);
-    expect(() => signServiceAuth(key, { iss: ISS, aud: AUD, expSeconds: 3601, lxm: LXM })).toThrow(/--exp/);
-    expect(() => signServiceAuth(key, { iss: ISS, aud: AUD, expSeconds: 0 })).toThrow(/--exp/);
+    expect(() => signServiceAuth(key, { iss: ISS, aud: 'not-a-did' })).toThrow(/audience \(aud\) must be a DID/);
+    expect(() => signServiceAuth(key, { iss: 'alice', aud: AUD })).toThrow(/issuer \(iss\) must be a DID/);
+    expect(() => signServiceAuth(key, { iss: ISS, aud: AUD, lxm: 'not an nsid' })).toThrow(/method \(lxm\) must be an NSID/);
+    expect(() => signServiceAuth(key, { iss: ISS, aud: AUD, expSeconds: 3601, lxm: LXM })).toThrow(/lifetime must be a whole number of seconds from 1 to 3600/);
+    expect(() => signServiceAuth(key, { iss: ISS, aud: AUD, expSeconds: 0 })).toThrow(/lifetime must be a whole number of seconds from 1 to 3600/);
     expect(() => signServiceAuth(key, { iss: ISS, aud: AUD, expSeconds: 120 })).toThrow(/at most 60 seconds/);
     expect(signServiceAuth(key, { iss: ISS, aud: `${AUD}#atproto_pds` }).aud).toBe(`${AUD}#atproto_pds`);
   });

@@ -118,7 +118,7 @@ describe('FileSessionStore', () => {
     await writeFile(store.path('default'), '{"did": "did:plc:x"}');
     const e2 = await store.read('default').catch((x: unknown) => x);
     expect((e2 as AtcliError).code).toBe('SessionFileInvalid');
-    expect((e2 as AtcliError).hint).toContain('atcli account login');
+    expect((e2 as AtcliError).hint).toBe('log in again to replace it');
   });
 });
 

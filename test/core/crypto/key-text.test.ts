@@ -76,8 +76,8 @@ describe('key text that does not hold together', () => {
 
   it('a value longer than any key is refused before it is decoded', () => {
     const started = performance.now();
-    expect(() => parseKeyText(`z${'Q3sh'.repeat(10_000)}`, src)).toThrow(/longer than any key/);
-    expect(() => parsePrivateKeyText(`{"privateKey": "z${'Q3sh'.repeat(10_000)}"}`, src)).toThrow(/longer than any key/);
+    expect(() => parseKeyText(`z${'Q3sh'.repeat(10_000)}`, src)).toThrow(/no key is longer than/);
+    expect(() => parsePrivateKeyText(`{"privateKey": "z${'Q3sh'.repeat(10_000)}"}`, src)).toThrow(/no key is longer than/);
     expect(performance.now() - started).toBeLessThan(1000);
   });
 

@@ -47,7 +47,7 @@ describe('parseDidDocument: labeler entries', () => {
     expect(parsed.labeler).toBeUndefined();
     expect(parsed.warnings).toEqual([
       expect.stringMatching(/\(#atproto_label\) has controller .*; skipped/),
-      expect.stringMatching(/service\[1\] \(#atproto_labeler\): .*has path.*; no labeler/),
+      expect.stringMatching(/service\[1\] \(#atproto_labeler\): .*a path.*; no labeler/),
     ]);
   });
 });

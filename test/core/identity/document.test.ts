@@ -186,8 +186,12 @@ describe('parseDidDocument', () => {
     expect(p.pds).toBeUndefined();
     const w = p.warnings.join('\n');
     expect(w).toMatch(/userinfo/);
-    expect(w).toMatch(/path/);
-    expect(w).toMatch(/query/);
+    const q = parseDidDocument(DID, doc({ service: [pdsService({ serviceEndpoint: 'https://pds.example/xrpc?x' })] }));
+    expect(q.pds).toBeUndefined();
+    expect(q.warnings.join('\n')).toMatch(/query/);
+    const r = parseDidDocument(DID, doc({ service: [pdsService({ serviceEndpoint: 'https://pds.example/xrpc' })] }));
+    expect(r.pds).toBeUndefined();
+    expect(r.warnings.join('\n')).toMatch(/path/);
   });
 
   // H9
@@ -279,8 +283,10 @@ describe('checkPdsEndpoint', () => {
     },
   );
 
-  it('dev mode still refuses http:// to non-loopback hosts', () => {
-    expect(checkPdsEndpoint('http://pds.example.com', { dev: true })).toHaveProperty('reason');
+  it('dev mode allows http:// and private addresses (a local network), but never ambiguous hosts', () => {
+    expect(checkPdsEndpoint('http://pds.example.com', { dev: true })).toHaveProperty('url');
+    expect(checkPdsEndpoint('http://10.0.0.5:2583', { dev: true })).toHaveProperty('url');
+    expect(checkPdsEndpoint('http://0x7f.1:2583', { dev: true })).toHaveProperty('reason');
   });
 });
 

@@ -31,6 +31,6 @@ describe('a service named in a DID document', () => {
 
   it('an endpoint that is not scheme://host[:port] over https is refused', async () => {
     await expect(resolveServiceEndpoint(world.config(), `${DID}#bad_endpoint`)).rejects.toMatchObject({ code: 'InvalidServiceEndpoint', kind: 'invalid' });
-    await expect(resolveServiceEndpoint(world.config(), `${DID}#plain_http`)).rejects.toMatchObject({ code: 'InvalidServiceEndpoint' });
+    await expect(resolveServiceEndpoint({ ...world.config(), dev: false }, `${DID}#plain_http`)).rejects.toMatchObject({ code: 'InvalidServiceEndpoint' });
   });
 });

@@ -69,7 +69,7 @@ describe('jetstreamUrl and jetstreamQuery', () => {
     expect(jetstreamUrl('wss://js.example.com/subscribe?wantedCollections=x')).toBe('wss://js.example.com/subscribe');
     expect(jetstreamUrl('http://localhost:6008')).toBe('ws://localhost:6008/subscribe');
     expect(() => jetstreamUrl('ws://js.example.com')).toThrow(/unencrypted/);
-    expect(() => jetstreamUrl('ftp://js.example.com')).toThrow(/a Jetstream instance/);
+    expect(() => jetstreamUrl('ftp://js.example.com')).toThrow(/the Jetstream URL/);
   });
 
   it('sends the filters Jetstream accepts; "*" means no collection filter; oversized filters stay on this side', () => {

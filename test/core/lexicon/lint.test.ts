@@ -210,6 +210,17 @@ describe('lint details', () => {
     expect(findings.find((f) => f.code === 'constraint-conflict')?.path).toBe('defs.o.properties.n.default');
   });
 
+  it('lintLexiconFiles lists at most 20 findings per file and counts the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atcli-lint-'));
+    mkdirSync(join(dir, 'com', 'example'), { recursive: true });
+    const defs = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`t${i}`, { type: 'token' }]));
+    writeFileSync(join(dir, 'com/example/thing.json'), JSON.stringify({ lexicon: 1, id: 'com.example.thing', defs }, null, 2));
+    const report = await lintLexiconFiles([dir]);
+    expect(report.warnings).toBe(500);
+    expect(report.findings).toHaveLength(20);
+    expect(report.findingsOmitted).toBe(480);
+  });
+
   it('lintLexiconFiles locates findings by line and column', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'atcli-lint-'));
     mkdirSync(join(dir, 'com', 'example'), { recursive: true });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeCar } from '../../../src/core/codec/index.js';
 import { AtcliError } from '../../../src/core/errors.js';
 import { lintLexiconFiles } from '../../../src/core/lexicon/index.js';
-import { applyPublish, parseSavedPlan, planPublish, readLocalSchemas, type PlanPublishOptions, type SavedPlan } from '../../../src/core/lexicon/network.js';
+import { applyPublish, parseSavedPlan, planPublish, preparePublish, readLocalSchemas, refuseBlocked, selectPublishable, type LexiconLock, type PlanPublishOptions, type SavedPlan } from '../../../src/core/lexicon/network.js';
 import { CAL_DEFS, CAL_DID, CAL_LIST, GEO_DEFS, OTHER_DID, eventSchema, project, startNet, type Net } from './network-fixtures.js';
 
 async function failure(p: Promise<unknown>): Promise<AtcliError> {
@@ -201,5 +201,66 @@ describe('lex publish (core) against local servers', () => {
     const { p, repo, schemas } = await plan([eventSchema()]);
     const first = await failure(applyPublish(p, repo, schemas));
     expect(first.code).toBe('PublishNotVerified');
+  });
+
+  describe('the publish policy (preparePublish)', () => {
+    const lockOf = (entries: Record<string, string>): LexiconLock => ({
+      version: 1,
+      pulled: Object.keys(entries),
+      lexicons: Object.fromEntries(Object.entries(entries).map(([nsid, did]) => [nsid, { cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm', did, rev: '3kabcdefghij2' }])),
+    });
+
+    it('sets aside schemas the lock records as pulled from another publisher; the account keeps its own, pulled or not', async () => {
+      const { schemas } = await readLocalSchemas([project([eventSchema(), CAL_DEFS, GEO_DEFS])]);
+      const { own, foreign } = selectPublishable(schemas, lockOf({ 'org.other.geo.defs': OTHER_DID, 'com.example.cal.defs': CAL_DID }), CAL_DID);
+      expect(own.map((s) => s.nsid)).toEqual(['com.example.cal.defs', 'com.example.cal.event']);
+      expect(foreign).toEqual([{ nsid: 'org.other.geo.defs', file: expect.stringMatching(/geo\/defs\.json$/), did: OTHER_DID }]);
+      expect(selectPublishable(schemas, undefined, CAL_DID).foreign).toEqual([]);
+      // Seen from the other publisher, the same lock makes the calendar schemas its own and the pulled one foreign.
+      expect(selectPublishable(schemas, lockOf({ 'com.example.cal.event': CAL_DID }), OTHER_DID).foreign.map((f) => f.nsid)).toEqual(['com.example.cal.event']);
+    });
+
+    it('plans only the own schemas, linted with the project root; nothing to plan when all are pulled', async () => {
+      const dir = project([eventSchema(), CAL_DEFS, GEO_DEFS]);
+      const resolver = net.resolver();
+      const repo = await resolver.repo(CAL_DID);
+      const { schemas } = await readLocalSchemas([dir]);
+      const prepared = await preparePublish({ resolver, repo, pds: 'http://localhost:2583', schemas, lock: lockOf({ 'org.other.geo.defs': OTHER_DID }), roots: [dir] });
+      expect(prepared.foreign.map((f) => f.nsid)).toEqual(['org.other.geo.defs']);
+      expect(prepared.lint.files).toBe(2);
+      expect(prepared.plan!.items.map((i) => [i.nsid, i.action])).toEqual([
+        ['com.example.cal.defs', 'create'],
+        ['com.example.cal.event', 'create'],
+      ]);
+      // The other authority was never consulted: its schema is not being published.
+      expect(prepared.plan!.dns.map((d) => d.authority)).toEqual(['cal.example.com']);
+      const none = await preparePublish({ resolver, repo, pds: '', schemas: schemas.filter((s) => s.nsid.startsWith('org.')), lock: lockOf({ 'org.other.geo.defs': OTHER_DID }) });
+      expect(none).toMatchObject({ plan: null, schemas: [], foreign: [{ nsid: 'org.other.geo.defs' }] });
+      expect(net.pds.calls.filter((c) => c.startsWith('putRecord'))).toEqual([]);
+    });
+
+    it('a file outside its place under the project root is a lint warning, not an error: the plan goes ahead', async () => {
+      const dir = project([CAL_DEFS]);
+      writeFileSync(join(dir, 'event.json'), JSON.stringify(eventSchema()));
+      const resolver = net.resolver();
+      const { schemas } = await readLocalSchemas([dir]);
+      const prepared = await preparePublish({ resolver, repo: await resolver.repo(CAL_DID), pds: '', schemas, roots: [dir] });
+      expect(prepared.lint.findings.map((f) => f.code)).toContain('file-path-mismatch');
+      expect(prepared.lint.errors).toBe(0);
+      expect(prepared.plan!.items).toHaveLength(2);
+    });
+
+    it('refuses a plan blocked by breaking changes, naming each, and nothing else', () => {
+      expect(() => refuseBlocked({ blocked: [] })).not.toThrow();
+      let thrown: unknown;
+      try {
+        refuseBlocked({ blocked: ['com.example.cal.event: 1 breaking change (string-format)'] });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toMatchObject({ code: 'BreakingChange', exitCode: 3, details: { blocked: ['com.example.cal.event: 1 breaking change (string-format)'] } });
+      expect((thrown as AtcliError).message).toContain('string-format');
+      expect((thrown as AtcliError).hint).not.toMatch(/--|atcli/);
+    });
   });
 });

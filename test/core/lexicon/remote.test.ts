@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CborMap } from '../../../src/core/codec/index.js';
 import { generatePrivateKey } from '../../../src/core/crypto/index.js';
+import { runtime } from '../../../src/core/errors.js';
 import { loadLexiconDocument, type LexiconDocument } from '../../../src/core/lexicon/index.js';
 import { SchemaFinder, validateRepository } from '../../../src/core/lexicon/network.js';
 import { buildRepo, post, tid } from '../repo/repo-builder.js';
@@ -79,6 +80,18 @@ describe('validateRepository', () => {
     expect(report).toMatchObject({ status: 'invalid', recordsValidated: false, collections: [], totals: { records: 0 } });
     expect(report.repository.valid).toBe(false);
     expect(report.repository.errors.join(' ')).toMatch(/signature/);
+  });
+
+  it('a repository whose signature could not be checked is unchecked, not valid or invalid; its records are still validated', async () => {
+    const good = buildRepo({ records: records.slice(0, 3) });
+    const noKey = { resolveKey: async (): Promise<undefined> => { throw runtime('HostNotFound', 'could not resolve the DID: host not found'); } };
+    const report = await validateRepository(chunks(good.car), { schemas: await finder(), verify: noKey });
+    expect(report).toMatchObject({ status: 'unchecked', recordsValidated: true, totals: { records: 3, valid: 3 } });
+    expect(report.repository).toMatchObject({ status: 'unchecked', valid: false });
+    expect(report.repository.reason).toMatch(/host not found/);
+    // A record that fails its schema is invalid whether or not the signature could be checked.
+    const bad = buildRepo({ records: [records[0]!, records[12]!] });
+    expect(await validateRepository(chunks(bad.car), { schemas: await finder(), verify: noKey })).toMatchObject({ status: 'invalid', totals: { invalid: 1 } });
   });
 
   it('caps the collections listed and sums the rest', async () => {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkLexiconDns, lexiconStatus, readLocalSchemas, schemaRecordCid, summarizeStatus, updateLock } from '../../../src/core/lexicon/network.js';
+import { checkLexiconDns, compareWithPublished, lexiconStatus, readLocalSchemas, schemaRecordCid, summarizeStatus, updateLock } from '../../../src/core/lexicon/network.js';
 import { CAL_DEFS, CAL_DID, GEO_DEFS, GEO_DID, OTHER_DID, eventSchema, project, startNet, type Net } from './network-fixtures.js';
 
 describe('local schemas', () => {
@@ -68,6 +68,24 @@ describe('lex status and check-dns (core) against local servers', () => {
     const rows = await lexiconStatus(net.resolver(), schemas, { lock });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'in-sync', lockedCid: schemas[0]!.cid });
+  });
+
+  it('compares one schema file with the version its authority publishes (by record CID)', async () => {
+    const same = project([CAL_DEFS]);
+    const a = await compareWithPublished(net.resolver(), join(same, 'com/example/cal/defs.json'));
+    expect(a).toMatchObject({ inSync: true, local: { nsid: 'com.example.cal.defs' }, published: { nsid: 'com.example.cal.defs', did: CAL_DID } });
+    expect(a.published.cid).toBe(a.local.cid);
+    // Reformatted but equal: still in sync (the record CID does not depend on formatting).
+    writeFileSync(join(same, 'com/example/cal/defs.json'), JSON.stringify(CAL_DEFS));
+    expect((await compareWithPublished(net.resolver(), join(same, 'com/example/cal/defs.json'))).inSync).toBe(true);
+    const edited = project([eventSchema((r) => ((r.properties as Record<string, unknown>).extra = { type: 'boolean', description: 'x' }))]);
+    const b = await compareWithPublished(net.resolver(), join(edited, 'com/example/cal/event.json'));
+    expect(b.inSync).toBe(false);
+    expect(b.published.document.id).toBe('com.example.cal.event');
+    writeFileSync(join(edited, 'bad.json'), '{"lexicon": 1, "id": "com.example.cal.bad", "defs": {"main": {"type": "record", "key": "nope"}}}');
+    await expect(compareWithPublished(net.resolver(), join(edited, 'bad.json'))).rejects.toMatchObject({ code: 'InvalidLexicon' });
+    const unknown = project([{ lexicon: 1, id: 'org.nowhere.x.thing', defs: { t: { type: 'token', description: 'd' } } }]);
+    await expect(compareWithPublished(net.resolver(), join(unknown, 'org/nowhere/x/thing.json'))).rejects.toMatchObject({ code: 'LexiconAuthorityNotFound', exitCode: 4 });
   });
 
   it('check-dns: one row per authority, the record to add when missing, mismatches against the expected DID', async () => {

@@ -8,6 +8,7 @@ import {
   validateData,
   validateRecord,
   validateRecordData,
+  validateRecordJson,
 } from '../../../src/core/lexicon/index.js';
 import { asDoc, doc } from './helpers.js';
 
@@ -274,5 +275,36 @@ describe('validation decisions', () => {
     // 5× the input: linear is ~5×, quadratic ~25×. Times of a few milliseconds are mostly noise
     // on a loaded machine, so the ratio only counts above a floor.
     expect(large).toBeLessThan(Math.max(12 * small, 250));
+  });
+});
+
+describe('validateRecordJson: a record as people hand it over', () => {
+  const note = asDoc(doc({ main: { type: 'record', key: 'tid', record: { type: 'object', required: ['body'], properties: { body: { type: 'string', maxLength: 5 } } } } }, 'com.example.note'));
+  const catalog = new LexiconCatalog();
+  catalog.add(note);
+
+  it('takes the type from $type, or from the nsid given', () => {
+    expect(validateRecordJson(catalog, { $type: 'com.example.note', body: 'hi' })).toEqual({ nsid: 'com.example.note', errors: [] });
+    expect(validateRecordJson(catalog, { body: 'far too long' }, { nsid: 'com.example.note' })).toEqual({
+      nsid: 'com.example.note',
+      errors: [
+        { path: '$type', message: expect.stringContaining('com.example.note') },
+        { path: 'body', message: expect.stringContaining('5') },
+      ],
+    });
+  });
+
+  it('unwraps getRecord / listRecords output ({uri, cid, value})', () => {
+    const wrapped = { uri: 'at://did:plc:abc/com.example.note/3k', cid: CID, value: { $type: 'com.example.note', body: 'toolong' } };
+    expect(validateRecordJson(catalog, wrapped).errors.map((e) => e.path)).toEqual(['body']);
+    // A record that happens to have a "value" field is not unwrapped.
+    expect(validateRecordJson(catalog, { $type: 'com.example.note', body: 'ok', uri: 'x', value: {} }).nsid).toBe('com.example.note');
+  });
+
+  it('no type, or a type that is not an NSID, is a usage error; an unknown type is not found', () => {
+    expect(() => validateRecordJson(catalog, { body: 'x' })).toThrow(expect.objectContaining({ code: 'MissingType', exitCode: 2 }));
+    expect(() => validateRecordJson(catalog, [1, 2])).toThrow(expect.objectContaining({ code: 'MissingType' }));
+    expect(() => validateRecordJson(catalog, { $type: 'not an nsid' })).toThrow(expect.objectContaining({ code: 'InvalidNsid', exitCode: 2 }));
+    expect(() => validateRecordJson(catalog, { $type: 'com.example.unknown' })).toThrow(expect.objectContaining({ code: 'LexiconNotFound', exitCode: 4, details: { nsid: 'com.example.unknown' } }));
   });
 });

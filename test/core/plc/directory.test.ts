@@ -90,7 +90,8 @@ describe('PlcDirectoryClient: reads', () => {
     const gone = await rejection(client().getDocument(DID));
     expect(gone).toMatchObject({ code: 'DidNotFound', details: { deactivated: true } });
     expect(gone.message).toMatch(/deactivated/);
-    expect(gone.hint).toContain('plc history');
+    expect(gone.hint).toContain('audit log');
+    expect(`${gone.message} ${gone.hint}`).not.toMatch(/--|atcli /);
 
     handler = (_req, res) => send(res, 410, '');
     expect(await rejection(client().getAuditLog(DID))).toMatchObject({ code: 'DidNotFound', details: { deactivated: true, status: 410 } });
@@ -180,7 +181,8 @@ describe('PlcDirectoryClient: submitOperation', () => {
     const stale = await rejection(client().submitOperation(DID, signed));
     expect(stale).toMatchObject({ kind: 'invalid', code: 'StalePrev', exitCode: 3 });
     expect(stale.message).toContain('prev');
-    expect(stale.hint).toContain('plc update');
+    expect(stale.details).toMatchObject({ did: DID, status: 409 });
+    expect(`${stale.message} ${stale.hint ?? ''}`).not.toMatch(/--|atcli /);
 
     handler = (_req, res) => send(res, 400, { message: 'Invalid signature on op: {"sig":"…"}' });
     const bad = await rejection(client().submitOperation(DID, signed));

@@ -2,15 +2,21 @@
  * Hand-built PLC audit logs, signed in the test with freshly generated keys.
  */
 import { generatePrivateKey, type PrivateKey } from '../../../src/core/crypto/index.js';
+import { AtcliError } from '../../../src/core/errors.js';
+import { PlcDirectoryClient } from '../../../src/core/plc/directory.js';
+import type { FetchedLog } from '../../../src/core/plc/submit.js';
 import {
   didForGenesis,
+  documentFromOperation,
   operationCid,
   signOperation,
+  verifyAuditLog,
   type AuditLogEntry,
   type Operation,
   type UnsignedOperation,
   type UnsignedPlcOperation,
 } from '../../../src/core/plc/index.js';
+import { baseConfig, startServer } from '../net/helpers.js';
 
 export const HOUR_MS = 3_600_000;
 export const T0 = Date.parse('2025-03-01T12:00:00.000Z');
@@ -128,4 +134,53 @@ export function b64url(bytes: Uint8Array): string {
 
 export function fromB64url(s: string): Uint8Array {
   return Uint8Array.from(Buffer.from(s, 'base64url'));
+}
+
+/**
+ * A loopback PLC directory serving audit logs (and the documents they derive) from memory, for the
+ * functions that fetch a log first. Every request is recorded; POSTs are refused.
+ */
+export async function logDirectory(): Promise<{ client: PlcDirectoryClient; logs: Map<string, AuditLogEntry[]>; requests: string[]; close(): Promise<void> }> {
+  const logs = new Map<string, AuditLogEntry[]>();
+  const requests: string[] = [];
+  const server = await startServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const m = /^\/(did:plc:[a-z2-7]{24})(\/log\/audit)?$/.exec(req.url ?? '');
+    const log = m ? logs.get(m[1]!) : undefined;
+    res.setHeader('content-type', 'application/json');
+    if (req.method !== 'GET' || m === null || log === undefined) {
+      res.statusCode = req.method === 'GET' ? 404 : 500;
+      res.end(JSON.stringify({ message: `DID not registered: ${m?.[1] ?? '?'}` }));
+      return;
+    }
+    if (m[2] !== undefined) {
+      res.end(JSON.stringify(log));
+      return;
+    }
+    const head = verifyAuditLog(m[1]!, log).head;
+    if (head?.data == null) {
+      res.statusCode = 404;
+      res.end(JSON.stringify({ message: `DID not available: ${m[1]}` }));
+      return;
+    }
+    res.end(JSON.stringify(documentFromOperation(m[1]!, head.data)));
+  });
+  const client = new PlcDirectoryClient({ http: baseConfig({ allowPrivateNetwork: true }), plcUrl: server.url });
+  return { client, logs, requests, close: () => server.close() };
+}
+
+/** The error `f` throws (which must be an AtcliError). */
+export function thrown(f: () => unknown): AtcliError {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof AtcliError) return err;
+    throw err;
+  }
+  throw new Error('expected an error');
+}
+
+/** A log as fetched and verified (what the functions judging a new operation take). */
+export function fetched(log: LogBuilder, entries: AuditLogEntry[] = log.entries): FetchedLog {
+  return { entries, verification: verifyAuditLog(log.did, entries) };
 }

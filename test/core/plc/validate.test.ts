@@ -227,8 +227,10 @@ describe('checkPdsEndpoint', () => {
     ['https://pds.example.com/xrpc', /path/],
     ['https://pds.example.com?x=1', /query/],
     ['https://pds.example.com#f', /fragment/],
-    ['https://169.254.169.254', /host name/],
-    ['https://10.0.0.1', /host name/],
+    ['https://169.254.169.254', /non-public address/],
+    ['https://10.0.0.1', /non-public address/],
+    ['https://0x7f.1', /ambiguous/],
+    ['https://2130706433', /ambiguous/],
     ['https://PDS.example.com', /lower case/],
     ['https://pds.example.com:0', /port/],
   ])('refuses %s', (url, why) => {

@@ -76,6 +76,6 @@ describe('a sound repository', () => {
       yield repo.car.subarray(0, 2000);
       throw runtime('NetworkError', 'connection reset');
     }
-    await expect(listRepoEntries(broken(), 'did:plc:x')).rejects.toMatchObject({ kind: 'runtime', code: 'RepoUnreadable' });
+    await expect(listRepoEntries(broken(), 'did:plc:x')).rejects.toMatchObject({ kind: 'runtime', code: 'NetworkError' });
   });
 });

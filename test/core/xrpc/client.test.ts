@@ -128,7 +128,7 @@ describe('XRPC errors', () => {
     const auth = await rejection(c.query('com.example.q', { x: 'auth' }));
     expect(auth.kind).toBe('auth');
     expect(auth.exitCode).toBe(5);
-    expect(auth.hint).toContain('atcli account login');
+    expect(auth.hint).toBe('this method needs an authenticated session');
     const find = await rejection(c.query('com.example.q', { x: 'find' }));
     expect(find.kind).toBe('notFound');
     const bad = await rejection(c.query('com.example.q', { x: 'bad' }));
@@ -307,7 +307,8 @@ describe('retries', () => {
   it('Ctrl-C during a back-off wait is an interruption', async () => {
     const s = await startServer((_req, res) => json(res, 503, {}, { 'retry-after': '30' }));
     const ctl = new AbortController();
-    const c = new XrpcClient({ service: s.url, http: baseConfig({ signal: ctl.signal }) });
+    // The request deadline leaves room for the 30 s wait, so the client sits in it.
+    const c = new XrpcClient({ service: s.url, http: baseConfig({ signal: ctl.signal, timeoutMs: 60_000 }) });
     setTimeout(() => ctl.abort(), 100);
     const e = await rejection(c.query('com.example.q'));
     expect(e.kind).toBe('interrupted');
@@ -328,5 +329,39 @@ describe('serverWaitMs', () => {
   it('nothing usable', () => {
     expect(serverWaitMs({}, now)).toBeNull();
     expect(serverWaitMs({ 'retry-after': 'soon' }, now)).toBeNull();
+  });
+});
+
+describe('the timeout is per request, retries included', () => {
+  it('a server that never answers costs one timeout, not one per attempt', async () => {
+    let hits = 0;
+    const s = await startServer(() => {
+      hits++; // never answers
+    });
+    const c = new XrpcClient({ service: s.url, http: baseConfig({ timeoutMs: 800 }), retries: 3, backoffBaseMs: 20 });
+    const t0 = Date.now();
+    const e = await rejection(c.query('com.example.q'));
+    const elapsed = Date.now() - t0;
+    expect(e.code).toBe('Timeout');
+    expect(elapsed).toBeLessThan(2000); // 4 × 800 ms before
+    expect(hits).toBeGreaterThanOrEqual(1);
+    await s.close();
+  });
+
+  it('does not sit through a server-requested wait that ends after the deadline', async () => {
+    const s = await startServer((_req, res) => json(res, 503, {}, { 'retry-after': '5' }));
+    const c = new XrpcClient({ service: s.url, http: baseConfig({ timeoutMs: 1000 }) });
+    const t0 = Date.now();
+    const e = await rejection(c.query('com.example.q'));
+    expect(e.exitCode).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await s.close();
+  });
+
+  it('refuses a timeout beyond what a timer holds', async () => {
+    const c = new XrpcClient({ service: 'https://pds.example.com', http: baseConfig({ timeoutMs: 2 ** 31 }) });
+    const e = await rejection(c.query('com.example.q'));
+    expect(e.code).toBe('InvalidTimeout');
+    expect(e.exitCode).toBe(2);
   });
 });

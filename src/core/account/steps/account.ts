@@ -1,5 +1,5 @@
 /**
- * Steps service-auth and create-account (invariants §5.A.1): a createAccount token from the old
+ * Steps service-auth and create-account (docs/account-migration.md): a createAccount token from the old
  * host for the new host's DID, then the deactivated account on the new host — or the one an
  * earlier, interrupted run created (found with getRepoStatus, then logged in to).
  */

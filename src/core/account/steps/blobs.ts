@@ -1,10 +1,10 @@
 /**
- * Step blobs (invariants §5.A.3, V6): after the import is indexed, the new host's
- * listMissingBlobs says what to copy; copyMissingBlobs reads each from the old host (bytes checked
- * against the CID), uploads it to the new host with its MIME type (the returned ref checked against
- * the CID) and retries what may pass. A blob that still cannot be moved stops the migration here —
- * before the identity step — naming the CIDs. Re-running copies only what is still missing, so
- * nothing is duplicated.
+ * Step blobs (docs/account-migration.md): after the import is indexed, the new host's
+ * listMissingBlobs says what to copy. Each blob is downloaded from the old host (bytes checked
+ * against the CID by the blob core) and uploaded to the new host with its MIME type (the returned
+ * ref checked against the CID). Every failure is retried; a blob that still cannot be moved stops
+ * the migration here — before the identity step — naming the CIDs. Re-running copies only what is
+ * still missing, so nothing is duplicated.
  */
 import { AtcliError, runtime } from '../../errors.js';
 import type { XrpcClient } from '../../xrpc/index.js';
@@ -68,7 +68,7 @@ export async function blobsStep(run: MigrationRun): Promise<StepOutcome> {
     run,
     await run.newClient(),
     run.oldClient,
-    'nothing about your identity changed and the old account is still active; fix the cause (or wait for the rate limit), then: atcli account migrate --resume',
+    'nothing about your identity changed and the old account is still active; fix the cause (or wait for the rate limit), then resume the migration',
   );
   const progress = run.journal.blobs!;
   return done(`${copied} copied this run (${progress.transferred} in all, ${progress.bytes} bytes); the new host misses none`);

@@ -6,6 +6,9 @@ export interface PreflightCheck {
   detail: string;
   /** A warning does not stop the run. */
   level?: 'warning';
+  /** A failed check: the error code and what to do about it. */
+  code?: string;
+  hint?: string;
 }
 
 /** The checks of a preflight: each passes, warns, or fails (the first failure is kept to throw). */
@@ -24,7 +27,7 @@ export class Checklist {
   };
 
   readonly fail = (name: string, err: AtcliError): void => {
-    this.checks.push({ name, ok: false, detail: err.hint ? `${err.message} (${err.hint})` : err.message });
+    this.checks.push({ name, ok: false, detail: err.message, code: err.code, ...(err.hint !== undefined ? { hint: err.hint } : {}) });
     this.firstError ??= err;
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Finalising (invariants §5.A.6, V5): activate the new account and check it reports active; only
+ * Finalising (docs/account-migration.md): activate the new account and check it reports active; only
  * then — with the new host verified (verify-new) and checked active again right before — deactivate
  * the old account (never deleted: the old host can help with a PLC recovery for 72 h). The final
  * report compares both sides: records, blobs, preferences, identity, status.
@@ -13,6 +13,7 @@ import { isDone, type MigrationReport, type SideSummary } from '../journal.js';
 import { canonicalJson } from '../../util/canonical-json.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
 import { fileChunks } from './repo.js';
+import { downloadRepoCar } from '../../repo/remote.js';
 
 /**
  * Activates the account on the host and checks it reports active with a DID document pointing at
@@ -30,7 +31,7 @@ export async function activateOnHost(client: XrpcClient, failureHint: string): P
 }
 
 export async function activateStep(run: MigrationRun): Promise<StepOutcome> {
-  const already = await activateOnHost(await run.newClient(), 'the old account is still active; try again: atcli account migrate --resume');
+  const already = await activateOnHost(await run.newClient(), 'the old account is still active; the directory may need a minute');
   run.journal.activation = { ...run.journal.activation, activatedAt: new Date().toISOString() };
   return done(already ? 'already active' : 'active (checkAccountStatus: activated, validDid)');
 }
@@ -46,7 +47,7 @@ export async function deactivateOldStep(run: MigrationRun): Promise<StepOutcome>
   const info = await getSession(run.oldClient);
   if (info.active !== false) await deactivateAccount(run.oldClient);
   const after = await getSession(run.oldClient);
-  if (after.active !== false) throw runtime('DeactivationFailed', `the old host still reports the old account as active`, { hint: 'run atcli account migrate --resume, or deactivate it yourself later' });
+  if (after.active !== false) throw runtime('DeactivationFailed', `the old host still reports the old account as active`, { hint: 'resuming tries again; or deactivate it on the old host later' });
   j.activation = { ...j.activation, oldDeactivatedAt: new Date().toISOString() };
   return done(info.active === false ? 'already deactivated' : `deactivated on ${new URL(j.oldPds).host} (not deleted: it can help with a PLC recovery for 72 hours)`);
 }
@@ -58,7 +59,7 @@ async function countBlobs(client: XrpcClient, did: string): Promise<number> {
 }
 
 async function repoPaths(client: XrpcClient, did: string): Promise<Map<string, string>> {
-  const res = await client.queryStream('com.atproto.sync.getRepo', { did });
+  const res = await downloadRepoCar(client, did);
   const { entries } = await listRepoEntries(res.body, `the repository of ${did} on ${new URL(client.service).host}`);
   return new Map(entries.map((e) => [e.path, e.cid.toString()]));
 }

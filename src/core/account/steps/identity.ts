@@ -1,5 +1,5 @@
 /**
- * The identity steps (invariants §5.A.5, V4). The e-mail token is requested only once the copy
+ * The identity steps (docs/account-migration.md). The e-mail token is requested only once the copy
  * is verified, so it cannot expire during a long blob copy. The update is built from the new
  * host's recommended credentials, keeping the user's own rotation keys, services, verification
  * methods and handles; shown as a diff and confirmed; signed by the old host; checked locally
@@ -49,7 +49,7 @@ function resign(run: MigrationRun, why: string): StepOutcome {
 export async function requestPlcTokenStep(run: MigrationRun): Promise<StepOutcome> {
   const plc = run.journal.plc;
   if (plc.signedOp !== undefined) return done('the operation is already signed');
-  if (run.plcToken !== undefined) return done('using the token given with --plc-token (no new one requested)');
+  if (run.plcToken !== undefined) return done('using the token given (no new one requested)');
   await requestPlcOperationSignature(run.oldClient);
   plc.tokenRequestedAt = new Date().toISOString();
   plc.tokenRequests++;
@@ -123,7 +123,7 @@ export async function signPlcOpStep(run: MigrationRun): Promise<StepOutcome> {
     planned: plc.planned,
     warnings: plc.warnings ?? [],
   });
-  if (!ok) throw usage('Cancelled', 'cancelled at the confirmation: nothing was signed; the old account is unchanged and active', { hint: 'continue later with: atcli account migrate --resume' });
+  if (!ok) throw usage('Cancelled', 'cancelled at the confirmation: nothing was signed; the old account is unchanged and active', { hint: 'the migration can be resumed later' });
   let signed: unknown;
   try {
     signed = await signPlcOperation(run.oldClient, { token: token.trim(), ...plc.planned });
@@ -184,7 +184,7 @@ export async function submitPlcOpStep(run: MigrationRun): Promise<StepOutcome> {
       run.journal.catchUpRounds++;
       if (run.journal.catchUpRounds > MAX_CATCH_UP_ROUNDS) {
         throw runtime('SourceKeepsChanging', `the old account changed again (rev ${source.rev} → ${latest.rev}) ${MAX_CATCH_UP_ROUNDS} times`, {
-          hint: 'stop posting from other apps while the migration runs, then: atcli account migrate --resume',
+          hint: 'stop posting from other apps while the migration runs',
         });
       }
       delete run.journal.exported;
@@ -207,7 +207,7 @@ export async function submitPlcOpStep(run: MigrationRun): Promise<StepOutcome> {
     if (after !== undefined && after.head !== op.prev) return resign(run, 'another operation landed first: signing again');
     if (err instanceof XrpcError) {
       throw runtime('PlcSubmitFailed', `the new host refused to submit the identity update: ${err.message}`, {
-        hint: 'your identity is unchanged and the old account is still active; fix the cause and run atcli account migrate --resume',
+        hint: 'fix the cause, then resume',
       });
     }
     throw err;
@@ -215,7 +215,7 @@ export async function submitPlcOpStep(run: MigrationRun): Promise<StepOutcome> {
   const last = await auditHead(run);
   if (last.head !== plc.opCid) {
     throw runtime('SubmitNotConfirmed', `the new host accepted the operation, but the directory's head is ${last.head}, not ${plc.opCid}`, {
-      hint: 'check with: atcli plc history; then atcli account migrate --resume',
+      hint: "check the DID's PLC history, then resume",
     });
   }
   plc.submittedAt = new Date().toISOString();
@@ -254,6 +254,6 @@ export async function waitForIdentity(
 export async function verifyIdentityStep(run: MigrationRun): Promise<StepOutcome> {
   const planned = run.journal.plc.planned;
   if (planned === undefined) throw runtime('NoPlan', 'the planned identity is not known');
-  const summary = await waitForIdentity(run.settings, run.plc, run.did, planned, 'the old account is still active; try again in a minute: atcli account migrate --resume');
+  const summary = await waitForIdentity(run.settings, run.plc, run.did, planned, 'the directory may need a minute');
   return done(`${summary}; your rotation keys and services are in place`);
 }

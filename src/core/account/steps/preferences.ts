@@ -1,5 +1,5 @@
 /**
- * Step preferences (invariants §5.A.4): the private app.bsky preferences kept on the PDS are read
+ * Step preferences (docs/account-migration.md): the private app.bsky preferences kept on the PDS are read
  * from the old host, saved in the backup folder, written to the new host (putPreferences replaces
  * the whole list, so repeating it is harmless) and read back to compare.
  */

@@ -1,5 +1,5 @@
 /**
- * Preflight: everything checked before anything changes (and all that `--dry-run` does).
+ * Preflight: everything checked before anything changes (and all that a dry run does).
  * - the session was made with the account password (not an app password): the old host issues a
  *   createAccount service-auth token for the new host, which needs full access;
  * - the identity is a did:plc whose document names the old host, and its audit log verifies;
@@ -106,25 +106,25 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   };
   if (journal !== null && info.did !== journal.did) {
     throw usage('WrongAccount', `the logged-in account is ${info.did}, but this migration is for ${journal.did}`, {
-      hint: 'log in to the account being migrated (its old host), or use --profile',
+      hint: 'log in to the account being migrated (on its old host)',
     });
   }
   if (isAppPasswordSession(session) || isAppPasswordSession(await input.oldAuth.session())) {
     fail('account password', authError('AppPasswordSession', 'this session was made with an app password; migration needs the account password', {
-      hint: 'log in with the account password: atcli account login (or ATCLI_IDENTIFIER + ATCLI_PASSWORD)',
+      hint: 'log in with the account password',
     }));
   }
   if (!account.active && !oldDeactivated) {
     fail('old account active', usage('OldAccountInactive', `the account on ${new URL(oldPds).host} is not active (${info.status ?? 'deactivated'})`, {
-      hint: 'reactivate it first (atcli account activate), or migrate from where it is active',
+      hint: 'reactivate it first, or migrate from where it is active',
     }));
   } else if (account.active) pass('old account active', `${info.handle} (${info.did}) on ${new URL(oldPds).host}`);
 
   // --- the identity
   const did = info.did;
   if (!did.startsWith('did:plc:')) {
-    throw usage('UnsupportedDidMethod', `${did} is not a did:plc: atcli migrates PDS-managed did:plc identities`, {
-      hint: 'a did:web identity moves by editing its did.json by hand: point #atproto_pds at the new host and #atproto at its signing key (atcli account plc recommended on the new host)',
+    throw usage('UnsupportedDidMethod', `${did} is not a did:plc: only PDS-managed did:plc identities can be migrated`, {
+      hint: "a did:web identity moves by editing its did.json by hand: point #atproto_pds at the new host and #atproto at its signing key (the new host's recommended DID credentials name it)",
     });
   }
   pass('did:plc', did);
@@ -138,7 +138,7 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
     const expected = moved ? journal!.newPds : oldPds;
     if (parsed.pds !== expected) {
       fail('DID document', usage('PdsMismatch', `the DID document of ${did} names ${parsed.pds ?? 'no PDS'} as the account's PDS, not ${expected}`, {
-        hint: moved ? 'the identity update may not have reached the directory yet; try again' : 'log in on the host the DID document names (atcli account login), then migrate from there',
+        hint: moved ? 'the identity update may not have reached the directory yet; try again' : 'log in on the host the DID document names, then migrate from there',
       }));
     } else pass('DID document', `PDS ${parsed.pds}, signing key ${docKey ?? 'none'}`);
     if (docKey === undefined) fail('signing key', usage('NoSigningKey', `the DID document of ${did} has no usable atproto signing key`));
@@ -174,7 +174,7 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
       identity.replaceRotationKeys = identity.data.rotationKeys.filter((k) => own.rotationKeys.includes(k));
       if (identity.replaceRotationKeys.length === 0) {
         fail('old host manages the identity', usage('NotPdsManaged', `none of the rotation keys of ${did} belongs to ${new URL(oldPds).host}, so it cannot sign the identity update`, {
-          hint: 'update a self-managed identity yourself: atcli plc update … | atcli plc sign … | atcli plc submit …',
+          hint: 'a self-managed identity is updated with operations signed by one of its own rotation keys',
         }));
       } else {
         pass('old host manages the identity', `its rotation key${identity.replaceRotationKeys.length === 1 ? '' : 's'} ${identity.replaceRotationKeys.join(', ')} will be replaced by the new host's`);
@@ -189,15 +189,15 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
 
   // --- the new host
   const toRaw = input.to ?? journal?.newPds;
-  if (toRaw === undefined) throw usage('MissingTarget', 'where to? give the new host with --to <pds-url>');
+  if (toRaw === undefined) throw usage('MissingTarget', 'the new host is not known: give its URL');
   let newPds: string;
   try {
     newPds = new URL(toRaw).origin;
   } catch {
-    throw usage('InvalidUrl', `--to must be a URL, got "${toRaw.slice(0, 100)}"`);
+    throw usage('InvalidUrl', `the new host must be a URL, got "${toRaw.slice(0, 100)}"`);
   }
   if (journal !== null && newPds !== journal.newPds) {
-    throw usage('TargetMismatch', `this migration goes to ${journal.newPds}, not ${newPds}`, { hint: 'resume without --to, or move the state file away to start a new migration' });
+    throw usage('TargetMismatch', `this migration goes to ${journal.newPds}, not ${newPds}`, { hint: 'resume towards the same host, or move the state file away to start a new migration' });
   }
   if (newPds === new URL(oldPds).origin) throw usage('SameHost', `the account is already on ${newPds}`);
   const newClient = new XrpcClient({ service: newPds, http: settings.http });
@@ -212,7 +212,7 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
     pass('new host', `${newPds} (${server.did})${server.availableUserDomains.length > 0 ? `, handles under ${server.availableUserDomains.join(', ')}` : ''}`);
   } catch (err) {
     if (err instanceof AtcliError && err.kind === 'interrupted') throw err;
-    fail('new host', runtime('NewHostUnreachable', `${newPds} does not answer com.atproto.server.describeServer: ${message(err)}`, { hint: 'check the --to URL, or try again when the host is back' }));
+    fail('new host', runtime('NewHostUnreachable', `${newPds} does not answer com.atproto.server.describeServer: ${message(err)}`, { hint: "check the new host's URL, or try again when it is back" }));
   }
   if (server !== undefined) {
     try {
@@ -222,7 +222,7 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
         newHost.accountActive = st.active;
         if (st.active && !(journal?.steps['activate'].status === 'done' || moved)) {
           fail('no active account on the new host', usage('AlreadyOnNewHost', `${newPds} already has an ACTIVE account for ${did}`, {
-            hint: 'it looks migrated already: check with atcli resolve and atcli account status',
+            hint: 'it looks migrated already: check where the DID document points and the account status on both hosts',
           }));
         } else {
           pass('account on the new host', st.active ? 'active' : `exists, ${st.status ?? 'deactivated'} (from an earlier attempt: it will be reused)`);
@@ -233,11 +233,11 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
       warn('account on the new host', `could not check: ${message(err)}`);
     }
     if (server.phoneVerificationRequired && newHost.accountExists !== true) {
-      fail('phone verification', usage('PhoneVerificationRequired', `${newPds} requires phone verification for new accounts, which atcli cannot do`));
+      fail('phone verification', usage('PhoneVerificationRequired', `${newPds} requires phone verification for new accounts, which a migration cannot provide`));
     }
     if (server.inviteCodeRequired && newHost.accountExists !== true) {
       if (settings.inviteCode === undefined) {
-        fail('invite code', usage('InviteCodeRequired', `${newPds} requires an invite code`, { hint: 'pass --invite-code <code>' }));
+        fail('invite code', usage('InviteCodeRequired', `${newPds} requires an invite code`));
       } else pass('invite code', 'given');
     }
   }
@@ -245,11 +245,11 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   // --- handle and e-mail for the new account
   const newHandle = (input.newHandle ?? journal?.newHandle ?? info.handle).toLowerCase().replace(/^@/, '');
   if (journal !== null && input.newHandle !== undefined && input.newHandle.toLowerCase() !== journal.newHandle) {
-    throw usage('HandleMismatch', `this migration uses the handle ${journal.newHandle}`, { hint: 'resume without --new-handle' });
+    throw usage('HandleMismatch', `this migration uses the handle ${journal.newHandle}`, { hint: 'resume with the same handle' });
   }
   const handleProblem = checkHandle(newHandle);
   if (handleProblem !== null || newHandle === 'handle.invalid') {
-    fail('handle', usage('InvalidHandle', `"${newHandle}" cannot be the new account's handle${handleProblem ? `: ${handleProblem}` : ''}`, { hint: 'choose one with --new-handle' }));
+    fail('handle', usage('InvalidHandle', `"${newHandle}" cannot be the new account's handle${handleProblem ? `: ${handleProblem}` : ''}`, { hint: 'choose another handle for the new account' }));
   } else if (server !== undefined && newHost.accountExists !== true) {
     let oldDomains: string[] = [];
     try {
@@ -261,7 +261,8 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
       pass('handle', `${newHandle} (under the new host's domains)`);
     } else if (handleInDomains(newHandle, oldDomains)) {
       fail('handle', usage('HandleNotOnNewHost', `${newHandle} is a handle under the old host's domain, which ${new URL(newPds).host} does not serve`, {
-        hint: `choose a handle on the new host with --new-handle${server.availableUserDomains.length > 0 ? ` (it offers ${server.availableUserDomains.join(', ')})` : ''}`,
+        hint: `choose a handle on the new host${server.availableUserDomains.length > 0 ? ` (it offers ${server.availableUserDomains.join(', ')})` : ''}`,
+        details: { availableUserDomains: server.availableUserDomains },
       }));
     } else {
       pass('handle', `${newHandle} (your own domain: the new host checks that it resolves to ${did})`);
@@ -269,7 +270,7 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   } else pass('handle', newHandle);
   const newEmail = input.newEmail ?? journal?.newEmail ?? info.email;
   if (newEmail === undefined || newEmail === '') {
-    fail('e-mail', usage('EmailRequired', 'the new account needs an e-mail address and the old host did not tell us yours', { hint: 'pass --new-email <address>' }));
+    fail('e-mail', usage('EmailRequired', 'the new account needs an e-mail address and the old host did not tell us yours'));
   } else pass('e-mail', newEmail);
 
   // --- the data to copy

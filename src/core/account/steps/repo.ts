@@ -1,5 +1,5 @@
 /**
- * Steps export-repo, verify-repo, import-repo (invariants §5.A.2, V1). The new host's importRepo
+ * Steps export-repo, verify-repo, import-repo (docs/account-migration.md). The new host's importRepo
  * checks neither the DID nor the signature, so the CAR is verified in full — every block hash, the
  * tree, the commit signature with the CURRENT key, the DID — before a byte of it is uploaded. The
  * verified CAR stays in the backup folder; its hash is checked again before each use.
@@ -15,6 +15,7 @@ import type { XrpcClient } from '../../xrpc/index.js';
 import { checkAccountStatus, type AccountStatus } from '../admin.js';
 import { writeBackupFile } from '../journal.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
+import { downloadRepoCar } from '../../repo/remote.js';
 
 export const CAR_FILE = 'repo.car';
 
@@ -38,7 +39,7 @@ export async function exportRepoStep(run: MigrationRun): Promise<StepOutcome> {
   }
   delete j.exported;
   delete j.source;
-  const res = await run.oldClient.queryStream('com.atproto.sync.getRepo', { did: run.did });
+  const res = await downloadRepoCar(run.oldClient, run.did);
   const hash = createHash('sha256');
   let bytes = 0;
   const event = run.callbacks.event;
@@ -69,7 +70,7 @@ export async function verifyRepoStep(run: MigrationRun): Promise<StepOutcome> {
   });
   if (!report.valid) {
     throw invalid('SourceRepoInvalid', `the repository exported from ${new URL(j.oldPds).host} does not verify: ${report.errors.slice(0, 3).join('; ')}`, {
-      hint: 'nothing was imported and the old account is untouched; check it with "atcli repo verify" and report the problem to the old host',
+      hint: 'nothing was imported and the old account is untouched; report the problem to the old host',
       details: { errors: report.errors.slice(0, 20) },
     });
   }
@@ -111,6 +112,6 @@ export async function importRepoStep(run: MigrationRun): Promise<StepOutcome> {
   const client = await run.newClient();
   const st = await importCarFile(client, file);
   j.imported = { indexedRecords: st.indexedRecords, repoRev: st.repoRev, at: new Date().toISOString() };
-  checkImported(client, st, j.source.records, 'the old account is untouched; try again with atcli account migrate --resume');
+  checkImported(client, st, j.source.records, 'the old account is untouched');
   return done(`${st.indexedRecords} records indexed by the new host (${st.expectedBlobs} blobs referenced)`);
 }

@@ -1,5 +1,5 @@
 /**
- * The verification gates (invariants V3, V5).
+ * The verification gates (docs/account-migration.md).
  * - verify-copy, before the identity moves: the new host's checkAccountStatus shows every record
  *   of the verified export and importedBlobs == expectedBlobs, listMissingBlobs is empty, and the
  *   old repository has not changed since it was exported (if it has, the copy is redone: a
@@ -19,6 +19,7 @@ import { resetFrom } from '../journal.js';
 import { BLOB_MAX_BYTES } from './blobs.js';
 import { done, pool, type MigrationRun, type StepOutcome } from './context.js';
 import { checkExportedCar, fileChunks } from './repo.js';
+import { downloadRepoCar } from '../../repo/remote.js';
 
 /** How often the copy is redone because the old account kept changing. */
 export const MAX_CATCH_UP_ROUNDS = 3;
@@ -47,7 +48,7 @@ export async function verifyCopyStep(run: MigrationRun): Promise<StepOutcome> {
     j.catchUpRounds++;
     if (j.catchUpRounds > MAX_CATCH_UP_ROUNDS) {
       throw runtime('SourceKeepsChanging', `the old account changed again during the copy (rev ${source.rev} → ${latest.rev}) ${MAX_CATCH_UP_ROUNDS} times`, {
-        hint: 'stop posting from other apps while the migration runs, then: atcli account migrate --resume',
+        hint: 'stop posting from other apps while the migration runs',
       });
     }
     delete j.exported;
@@ -66,7 +67,7 @@ export async function verifyCopyStep(run: MigrationRun): Promise<StepOutcome> {
     oldLatestRev: latest.rev,
     at: new Date().toISOString(),
   };
-  checkCopyGate(st, missing, source.records, 'nothing about your identity changed and the old account is still active; run atcli account migrate --resume to copy what is missing', { gate: j.gate });
+  checkCopyGate(st, missing, source.records, 'resuming copies what is missing', { gate: j.gate });
   return done(`new host holds ${st.indexedRecords}/${source.records} records and ${st.importedBlobs}/${st.expectedBlobs} blobs; none missing; old repo unchanged (rev ${latest.rev})`);
 }
 
@@ -164,7 +165,7 @@ export async function verifyNewStep(run: MigrationRun): Promise<StepOutcome> {
     hostKey: keyDid,
     concurrency: run.settings.blobConcurrency,
     signal: run.settings.signal,
-    failureHint: 'the old account has NOT been deactivated; run atcli account migrate --resume',
+    failureHint: 'the old account has NOT been deactivated',
   });
   j.verifyNew = { records: checked.records, missingOnNew: 0, blobsChecked: checked.blobsChecked, at: new Date().toISOString() };
   const how = checked.unchanged ? `is the imported commit, signed with ${checked.checkedWith} (the new key ${keyDid} signs from the next write on)` : `verifies with the new key ${keyDid}`;
