@@ -137,6 +137,8 @@ const CASES: Record<string, Case> = {
   'account plc submit': { argv: ['account', 'plc', 'submit', 'signed.json'], missingFile: ['account', 'plc', 'submit', MISSING], unreachable: null },
   'blob ls': { argv: ['blob', 'ls', 'alice.example.com'], missingFile: null, unreachable: ['blob', 'ls', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', ...NET] },
   'blob sync': { argv: ['blob', 'sync', 'alice.example.com'], missingFile: null, unreachable: ['blob', 'sync', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '/nonexistent/atcli-contract/blobs', ...NET] },
+  'backup create': { argv: ['backup', 'create', 'alice.example.com', 'backup-dir'], missingFile: null, unreachable: ['backup', 'create', DID, `${process.env.TMPDIR ?? '/tmp'}/atcli-contract-backup-${process.pid}`, ...NET] },
+  'backup verify': { argv: ['backup', 'verify', 'backup-dir'], missingFile: ['backup', 'verify', MISSING], unreachable: null },
   'blob get': {
     argv: ['blob', 'get', 'alice.example.com', BLOB_CID],
     missingFile: null,

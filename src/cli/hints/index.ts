@@ -11,6 +11,7 @@ import { NETWORK_HINTS } from './network.js';
 import { PLC_HINTS } from './plc.js';
 import { OPS_HINTS } from './ops.js';
 import { REPO_HINTS } from './repo.js';
+import { SAFETY_HINTS } from './safety.js';
 import { XRPC_HINTS } from './xrpc.js';
 
 export type Hint = string | ((err: AtcliError, path: string) => string | undefined);
@@ -28,6 +29,8 @@ const AREAS: Readonly<Record<string, HintTable>> = {
   pds: OPS_HINTS,
   relay: OPS_HINTS,
   doctor: OPS_HINTS,
+  backup: SAFETY_HINTS,
+  restore: SAFETY_HINTS,
 };
 
 /** Consulted for every command after its area's table. */
