@@ -101,6 +101,8 @@ const CASES: Record<string, Case> = {
   'record put': { argv: ['record', 'put', 'app.bsky.feed.post', 'self', 'post.json'], missingFile: ['record', 'put', 'app.bsky.feed.post', 'self', MISSING], unreachable: null },
   'record delete': { argv: ['record', 'delete', RECORD], missingFile: null, unreachable: null },
   'plc history': { argv: ['plc', 'history', PLC_DID], missingFile: null, unreachable: ['plc', 'history', PLC_DID, ...NET] },
+  'plc watch': { argv: ['plc', 'watch', PLC_DID, '--my-keys', PLC_KEY, '--once'], missingFile: null, unreachable: ['plc', 'watch', PLC_DID, '--my-keys', PLC_KEY, '--once', ...NET] },
+  'plc recover': { argv: ['plc', 'recover', PLC_DID, '--nullify', 'bafyreib'], missingFile: ['plc', 'recover', PLC_DID, '--nullify', 'bafyreib', '--key-file', MISSING], unreachable: null },
   'plc data': { argv: ['plc', 'data', PLC_DID], missingFile: null, unreachable: ['plc', 'data', PLC_DID, ...NET] },
   'plc verify': { argv: ['plc', 'verify', PLC_DID], missingFile: ['plc', 'verify', MISSING], unreachable: ['plc', 'verify', PLC_DID, ...NET] },
   'plc genesis': {
