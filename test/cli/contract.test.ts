@@ -119,6 +119,7 @@ const CASES: Record<string, Case> = {
   'account logout': { argv: ['account', 'logout'], missingFile: null, unreachable: null },
   'account whoami': { argv: ['account', 'whoami'], missingFile: null, unreachable: null },
   'account status': { argv: ['account', 'status', 'alice.example.com'], missingFile: null, unreachable: ['account', 'status', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', ...NET] },
+  'account recovery-key add': { argv: ['account', 'recovery-key', 'add', PLC_KEY], missingFile: null, unreachable: null },
   'account create': {
     argv: ['account', 'create', '--pds', 'https://pds.example.com', '--handle', 'alice.example.com', '--email', 'alice@example.com'],
     missingFile: null,

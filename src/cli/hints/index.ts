@@ -31,6 +31,7 @@ const AREAS: Readonly<Record<string, HintTable>> = {
   doctor: OPS_HINTS,
   backup: SAFETY_HINTS,
   restore: SAFETY_HINTS,
+  key: SAFETY_HINTS,
 };
 
 /** Consulted for every command after its area's table. */
