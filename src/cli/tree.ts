@@ -25,6 +25,7 @@ export const ROOT: GroupSpec = defineGroup({
     account: child('log in and manage accounts; migrate between PDS hosts', () => import('./cmd/account/index.js')),
     blob: child("an account's blobs (media): list, verified incremental sync, get, upload", () => import('./cmd/blob/index.js')),
     backup: child('back up an account into a folder (incremental, verified) and check a backup offline', () => import('./cmd/backup/index.js')),
+    restore: child('recreate an account from its backup on a new PDS with your own rotation key (journalled, resumable)', () => import('./cmd/restore/index.js')),
     key: child('generate and inspect atproto keys (k256, p256)', () => import('./cmd/key/index.js')),
     pds: child('operate a PDS: describe, health, hosted accounts; administration with the admin password', () => import('./cmd/pds/index.js')),
     relay: child('ask a relay which accounts and hosts it follows; request crawls; compare relays', () => import('./cmd/relay/index.js')),

@@ -142,6 +142,7 @@ const CASES: Record<string, Case> = {
   'blob sync': { argv: ['blob', 'sync', 'alice.example.com'], missingFile: null, unreachable: ['blob', 'sync', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '/nonexistent/atcli-contract/blobs', ...NET] },
   'backup create': { argv: ['backup', 'create', 'alice.example.com', 'backup-dir'], missingFile: null, unreachable: ['backup', 'create', DID, `${process.env.TMPDIR ?? '/tmp'}/atcli-contract-backup-${process.pid}`, ...NET] },
   'backup verify': { argv: ['backup', 'verify', 'backup-dir'], missingFile: ['backup', 'verify', MISSING], unreachable: null },
+  restore: { argv: ['restore', 'backup-dir', '--to', 'https://pds.example'], missingFile: ['restore', MISSING, '--to', 'https://pds.example'], unreachable: null },
   'blob get': {
     argv: ['blob', 'get', 'alice.example.com', BLOB_CID],
     missingFile: null,
