@@ -2,11 +2,11 @@
 // with its own rotation key, the one-shot watch reports it once (state file, --exec hook), and the
 // user's higher-priority key undoes it after a dry run and a confirmation.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { uniqueHandle, updateHandle } from '../network/client.js';
 import { tempDir } from '../cli/run-cli.js';
-import { runIn } from '../support/test-io.js';
+import { ndjsonLines, runIn } from '../support/test-io.js';
 import { coreConfig, devFlags, network, networkInfo, newAccount, plcTokenFromMail, sessionClient } from './helpers.js';
 import { addRecoveryKey } from '../../src/core/account/recovery-key.js';
 import { generatePrivateKey } from '../../src/core/crypto/index.js';
@@ -40,6 +40,16 @@ describe.skipIf(!networkInfo)('plc watch and plc recover against the real networ
     expect((JSON.parse(first.stdout) as { status: string; findings: unknown[] }).findings).toHaveLength(1);
     const quiet = await watch();
     expect(quiet.code, quiet.stderr).toBe(0);
+
+    // Watching (no --once): the same finding as NDJSON, the state written each round, exit 130 when stopped.
+    const loopState = join(scratch, 'loop-state.json');
+    const stop = new AbortController();
+    const loop = runIn(['plc', 'watch', account.did, '--my-keys', mine, '--interval', '1', '--state', loopState, '--json', ...devFlags(net)], { env, signal: stop.signal });
+    for (let i = 0; i < 100 && !existsSync(loopState); i++) await new Promise((r) => setTimeout(r, 100));
+    stop.abort();
+    const watched = await loop;
+    expect(watched.code).toBe(130);
+    expect(ndjsonLines<{ cid: string }>(watched.stdout).map((x) => x.cid)).toEqual([(JSON.parse(first.stdout) as { findings: Array<{ cid: string }> }).findings[0]!.cid]);
 
     await updateHandle(account.pdsUrl, account.accessJwt, uniqueHandle('hijack'));
     const hook = join(scratch, 'hook.json');
