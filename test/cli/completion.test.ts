@@ -64,7 +64,7 @@ function complete(shell: Shell, words: string[]): { names: string[]; described: 
 
 describe.each(SHELLS)('completion in a real %s', (shell) => {
   it('commands, sub-commands and their descriptions', () => {
-    expect(complete(shell, ['re']).names.sort()).toEqual(['record', 'relay', 'repo', 'resolve']);
+    expect(complete(shell, ['re']).names.sort()).toEqual(['record', 'relay', 'repo', 'resolve', 'restore']);
     const sub = complete(shell, ['key', '']);
     expect(sub.names).toEqual(expect.arrayContaining(['generate', 'inspect']));
     if (shell !== 'bash') expect(sub.described.get('generate')).toMatch(/key pair/);

@@ -101,6 +101,8 @@ const CASES: Record<string, Case> = {
   'record put': { argv: ['record', 'put', 'app.bsky.feed.post', 'self', 'post.json'], missingFile: ['record', 'put', 'app.bsky.feed.post', 'self', MISSING], unreachable: null },
   'record delete': { argv: ['record', 'delete', RECORD], missingFile: null, unreachable: null },
   'plc history': { argv: ['plc', 'history', PLC_DID], missingFile: null, unreachable: ['plc', 'history', PLC_DID, ...NET] },
+  'plc watch': { argv: ['plc', 'watch', PLC_DID, '--my-keys', PLC_KEY, '--once'], missingFile: null, unreachable: ['plc', 'watch', PLC_DID, '--my-keys', PLC_KEY, '--once', ...NET] },
+  'plc recover': { argv: ['plc', 'recover', PLC_DID, '--nullify', 'bafyreib'], missingFile: ['plc', 'recover', PLC_DID, '--nullify', 'bafyreib', '--key-file', MISSING], unreachable: null },
   'plc data': { argv: ['plc', 'data', PLC_DID], missingFile: null, unreachable: ['plc', 'data', PLC_DID, ...NET] },
   'plc verify': { argv: ['plc', 'verify', PLC_DID], missingFile: ['plc', 'verify', MISSING], unreachable: ['plc', 'verify', PLC_DID, ...NET] },
   'plc genesis': {
@@ -117,6 +119,7 @@ const CASES: Record<string, Case> = {
   'account logout': { argv: ['account', 'logout'], missingFile: null, unreachable: null },
   'account whoami': { argv: ['account', 'whoami'], missingFile: null, unreachable: null },
   'account status': { argv: ['account', 'status', 'alice.example.com'], missingFile: null, unreachable: ['account', 'status', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', ...NET] },
+  'account recovery-key add': { argv: ['account', 'recovery-key', 'add', PLC_KEY], missingFile: null, unreachable: null },
   'account create': {
     argv: ['account', 'create', '--pds', 'https://pds.example.com', '--handle', 'alice.example.com', '--email', 'alice@example.com'],
     missingFile: null,
@@ -137,6 +140,9 @@ const CASES: Record<string, Case> = {
   'account plc submit': { argv: ['account', 'plc', 'submit', 'signed.json'], missingFile: ['account', 'plc', 'submit', MISSING], unreachable: null },
   'blob ls': { argv: ['blob', 'ls', 'alice.example.com'], missingFile: null, unreachable: ['blob', 'ls', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', ...NET] },
   'blob sync': { argv: ['blob', 'sync', 'alice.example.com'], missingFile: null, unreachable: ['blob', 'sync', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', '/nonexistent/atcli-contract/blobs', ...NET] },
+  'backup create': { argv: ['backup', 'create', 'alice.example.com', 'backup-dir'], missingFile: null, unreachable: ['backup', 'create', DID, `${process.env.TMPDIR ?? '/tmp'}/atcli-contract-backup-${process.pid}`, ...NET] },
+  'backup verify': { argv: ['backup', 'verify', 'backup-dir'], missingFile: ['backup', 'verify', MISSING], unreachable: null },
+  restore: { argv: ['restore', 'backup-dir', '--to', 'https://pds.example'], missingFile: ['restore', MISSING, '--to', 'https://pds.example'], unreachable: null },
   'blob get': {
     argv: ['blob', 'get', 'alice.example.com', BLOB_CID],
     missingFile: null,

@@ -158,6 +158,17 @@ export async function sessionClient(http: HttpConfig, pdsUrl: string, identifier
   return new XrpcClient({ service: session.pds, http, auth: SessionAuth.inMemory(session) });
 }
 
+/** The token of the newest PLC-operation mail to `email` sent at or after `after` (ms). */
+export async function plcTokenFromMail(net: TestNetwork, email: string, after = 0): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const mails = (await net.mail(email)).filter((x) => x.template === 'plcOperation' && x.token && Date.parse(x.at) >= after - 1000);
+    const last = mails[mails.length - 1];
+    if (last?.token) return last.token;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no PLC token mail for ${email}`);
+}
+
 /**
  * An account on PDS a with a profile record that the AppView (when one runs) has indexed, and that
  * the loopback relay has crawled: an account every `doctor` check passes for.

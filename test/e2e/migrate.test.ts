@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createSession, xrpc, type TestNetwork } from '../network/client.js';
 import { spawn } from 'node:child_process';
 import { BIN, cliEnv, runCli, stdoutJson, tempDir, type CliResult } from '../cli/run-cli.js';
-import { applyWrites, devFlags, expiredAccessToken, network, networkInfo, newAccount, populate, type TestAccount, type Write } from './helpers.js';
+import { applyWrites, devFlags, expiredAccessToken, network, networkInfo, newAccount, plcTokenFromMail, populate, type TestAccount, type Write } from './helpers.js';
 import { runIn, type TestIOOptions } from '../support/test-io.js';
 import { expiringTokens, failBefore, withHooks } from '../support/migration-hooks.js';
 import { generatePrivateKey } from '../../src/core/crypto/index.js';
@@ -74,15 +74,7 @@ async function prepare(net: TestNetwork, account: TestAccount, run: 'in-process'
   return m;
 }
 
-async function latestPlcToken(net: TestNetwork, email: string, after: number): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const mails = (await net.mail(email)).filter((x) => x.template === 'plcOperation' && x.token && Date.parse(x.at) >= after - 1000);
-    const last = mails[mails.length - 1];
-    if (last?.token) return last.token;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no PLC token mail for ${email}`);
-}
+const latestPlcToken = plcTokenFromMail;
 
 /** A run that stopped for the e-mailed token: exit 2, JSON status "waiting-for-plc-token". */
 function waitingForToken(r: CliResult): boolean {

@@ -172,4 +172,17 @@ describe.skipIf(!info)('local test network', () => {
       createdAt: new Date().toISOString(),
     });
   });
+
+  it('starts another PDS on the same directory and stops it for good', async () => {
+    const name = `extra${Math.random().toString(36).slice(2, 7)}`;
+    const extra = await net.startPds(name);
+    expect(extra.url).toMatch(/^http:\/\/localhost:[0-9]+$/);
+    const handle = uniqueHandle('fay');
+    const acct = await createAccount(extra.url, { handle, email: `${handle}@mail.test`, password: 'pw-fay' });
+    const doc = (await (await fetch(`${net.plcUrl}/${acct.did}`)).json()) as { service: Array<{ serviceEndpoint: string }> };
+    expect(doc.service[0]?.serviceEndpoint).toBe(extra.url);
+    await net.stopPds(name);
+    await expect(fetch(`${extra.url}/xrpc/_health`)).rejects.toThrow();
+    await expect(net.stopPds(name)).rejects.toThrow(/404/);
+  });
 });

@@ -68,6 +68,8 @@ export interface TestNetwork extends NetworkInfo {
    * It needs PostgreSQL: rejects with AppViewUnavailable when it is not installed.
    */
   startAppView(): Promise<{ url: string; did: string }>;
+  /** Stop a PDS for good (its URL then refuses connections); only one the test started. */
+  stopPds(name: string): Promise<void>;
   /** Stop the network (and wait for its process, when this client started it). */
   stop(): Promise<void>;
 }
@@ -117,6 +119,9 @@ export async function connectNetwork(infoOrControl: NetworkInfo | string, child?
     },
     async startPds(name, opts = {}) {
       return (await control(base, 'POST', `/pds/${name}`, opts)) as PdsInfo;
+    },
+    async stopPds(name) {
+      await control(base, 'POST', `/pds/${name}/stop`);
     },
     async stop() {
       const exited =

@@ -590,6 +590,14 @@ async function startAll() {
     log(`pds ${name} restarted on port ${pds.port} in ${Date.now() - t0} ms`);
   };
 
+  // A PDS stopped for good (a test that stops one started it and owns it alone).
+  const stopPds = async (name) => {
+    const entry = pdses.get(name);
+    pdses.delete(name);
+    await entry.pds.close();
+    log(`pds ${name} stopped for good`);
+  };
+
   const controlServer = await listenHttp(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const p = url.pathname;
@@ -656,13 +664,20 @@ async function startAll() {
       await run;
       return sendJson(res, 200, info().pds[started[1]]);
     }
-    const m = /^\/pds\/([^/]+)\/restart$/.exec(p);
+    const m = /^\/pds\/([^/]+)\/(restart|stop)$/.exec(p);
     if (req.method === 'POST' && m) {
-      if (!pdses.has(m[1])) return sendJson(res, 404, { error: 'NotFound', message: `no pds ${m[1]}` });
-      const run = restarting.then(() => restartPds(m[1]));
+      const [, name, action] = m;
+      if (!pdses.has(name)) return sendJson(res, 404, { error: 'NotFound', message: `no pds ${name}` });
+      if (action === 'stop') {
+        const run = restarting.then(() => stopPds(name));
+        restarting = run.catch(() => {});
+        await run;
+        return sendJson(res, 200, { stopped: name });
+      }
+      const run = restarting.then(() => restartPds(name));
       restarting = run.catch(() => {});
       await run;
-      return sendJson(res, 200, info().pds[m[1]]);
+      return sendJson(res, 200, info().pds[name]);
     }
     if (req.method === 'POST' && p === '/shutdown') {
       sendJson(res, 200, { ok: true });

@@ -39,4 +39,5 @@ export const ACCOUNT_HINTS: HintTable = {
   RecoveryKeyMismatch: 'resume without --recovery-key',
   NoMigrationState: 'start one with "atcli account migrate --to <pds-url>", or name the state file with --state-file',
   NewPasswordRejected: 'give the password chosen when the migration started (ATCLI_NEW_PASSWORD or the prompt)',
+  InvalidRecoveryKey: 'give the PUBLIC half of your key as did:key:z… (atcli key generate --recovery -o <file> prints it)',
 };

@@ -12,6 +12,7 @@ import { NETWORK_HINTS } from './network.js';
 import { PLC_HINTS } from './plc.js';
 import { OPS_HINTS } from './ops.js';
 import { REPO_HINTS } from './repo.js';
+import { SAFETY_HINTS } from './safety.js';
 import { XRPC_HINTS } from './xrpc.js';
 
 export type Hint = string | ((err: AtcliError, path: string) => string | undefined);
@@ -33,6 +34,9 @@ const AREAS: Readonly<Record<string, HintTable>> = {
   doctor: OPS_HINTS,
   firehose: FIREHOSE_HINTS,
   labels: FIREHOSE_HINTS,
+  backup: SAFETY_HINTS,
+  restore: SAFETY_HINTS,
+  key: SAFETY_HINTS,
 };
 
 /** Consulted for every command after its area's table. */

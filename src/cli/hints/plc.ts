@@ -48,4 +48,9 @@ export const PLC_HINTS: HintTable = {
   InvalidPlcResponse: (e) => (e.hint !== undefined ? 'check the --plc URL (or ATCLI_PLC_URL): it must point at a PLC directory' : undefined),
   PlcRedirect: "give the directory's final URL with --plc",
   PlcDirectoryError: (e) => (typeof e.details?.status === 'number' && e.details.status < 500 ? 'check the --plc URL (or ATCLI_PLC_URL) and the DID' : undefined),
+  InvalidWatchState: plc('move the --state file away: the next check reports every operation still in its recovery window'),
+  RecoveryWindowClosed: plc('the 72-hour window is over: the operation can no longer be nullified'),
+  InsufficientPriority: plc('sign with a rotation key listed before the one that signed the unwanted operation (--key-file)'),
+  KeyNotAuthorized: plc('give --key-file with the private key of one of the rotation keys in force before that operation'),
+  OperationNotFound: plc((e) => `list the operations and their CIDs with: atcli plc history ${didOf(e)}`),
 };

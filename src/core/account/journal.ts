@@ -8,27 +8,15 @@
  * An exclusive lock file next to it keeps two processes from migrating the same account at once;
  * the lock of a process that died (SIGKILL) is taken over.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { AtcliError, invalid, runtime } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
 import type { OperationData } from '../plc/index.js';
-import { MIGRATION_STEPS, isMigrationStep, stepIndex, type MigrationStep, type PlanEntry, STEP_TITLES } from './plan.js';
+import { MIGRATION_STEPS, type MigrationStep, type PlanEntry, STEP_TITLES } from './plan.js';
+import { loadStateFile, lockStateFile, saveStateFile, writePrivateFile } from './state-file.js';
+import { firstPendingStep, markStep as markAnyStep, newSteps, resetSteps, stepPlanEntries, type StepState, type StepStatus } from './steps/runner.js';
+
+export type { StepState, StepStatus };
 
 export const JOURNAL_VERSION = 1;
 export const JOURNAL_KIND = 'atcli-account-migration';
-
-export type StepStatus = 'pending' | 'done' | 'failed';
-
-export interface StepState {
-  status: StepStatus;
-  /** When it last changed. */
-  at?: string;
-  /** A short note (what was found or done). */
-  note?: string;
-  error?: string;
-}
 
 export type JournalStatus = 'in-progress' | 'waiting-for-plc-token' | 'failed' | 'completed';
 
@@ -166,8 +154,7 @@ export interface NewJournalInput {
 
 export function newJournal(input: NewJournalInput, now = new Date()): MigrationJournal {
   const at = now.toISOString();
-  const steps = {} as Record<MigrationStep, StepState>;
-  for (const s of MIGRATION_STEPS) steps[s] = { status: 'pending' };
+  const steps = newSteps(MIGRATION_STEPS);
   return {
     version: JOURNAL_VERSION,
     kind: JOURNAL_KIND,
@@ -201,67 +188,26 @@ export function backupDirFor(journalPath: string): string {
   return `${journalPath.replace(/\.json$/, '')}.backup`;
 }
 
-const JWT_RE = /eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/;
-
-function errno(err: unknown): string | undefined {
-  const c = (err as { code?: unknown } | null)?.code;
-  return typeof c === 'string' ? c : undefined;
-}
+const LABEL = 'the migration state';
 
 /** Writes the journal atomically with mode 0600 (its folder 0700). */
 export async function saveJournal(path: string, journal: MigrationJournal, now = new Date()): Promise<void> {
   journal.updatedAt = now.toISOString();
-  const text = `${JSON.stringify(journal, null, 2)}\n`;
-  // Defence in depth: tokens never belong in the state file.
-  if (JWT_RE.test(text)) throw new AtcliError('runtime', 'JournalSecret', 'refusing to write the migration state: it would contain a token');
-  const dir = dirname(path);
-  try {
-    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (created !== undefined && process.platform !== 'win32') await chmod(dir, 0o700);
-    await writeFileAtomic(path, text, { mode: 0o600, overwrite: true });
-  } catch (err) {
-    if (err instanceof AtcliError) throw err;
-    throw runtime('JournalWriteFailed', `cannot write the migration state ${path}: ${errno(err) ?? String(err)}`, { cause: err });
-  }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  await saveStateFile(path, journal, LABEL);
 }
 
 /** Reads a journal; null when there is none. Throws invalid 'InvalidMigrationState' for a damaged one. */
 export async function loadJournal(path: string): Promise<MigrationJournal | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errno(err) === 'ENOENT') return null;
-    throw runtime('JournalReadFailed', `cannot read the migration state ${path}: ${errno(err) ?? String(err)}`);
-  }
-  const damaged = (why: string): never => {
-    throw invalid('InvalidMigrationState', `the migration state ${path} is damaged: ${why}`, {
-      hint: 'restore it from a backup, or move it away to start over (check the account status on both hosts first)',
-    });
-  };
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return damaged('not JSON');
-  }
-  if (!isRecord(v)) return damaged('not a JSON object');
-  if (v['kind'] !== JOURNAL_KIND) return damaged('not an atcli migration state file');
-  if (v['version'] !== JOURNAL_VERSION) return damaged(`version ${String(v['version'])} is not supported (this atcli writes ${JOURNAL_VERSION})`);
-  for (const k of ['did', 'oldPds', 'newPds', 'newPdsDid', 'newHandle', 'newEmail', 'backupDir', 'status']) {
-    if (typeof v[k] !== 'string') return damaged(`"${k}" is missing`);
-  }
-  if (!isRecord(v['steps'])) return damaged('"steps" is missing');
-  const steps = v['steps'];
-  for (const s of MIGRATION_STEPS) {
-    const st = steps[s];
-    if (!isRecord(st) || (st['status'] !== 'pending' && st['status'] !== 'done' && st['status'] !== 'failed')) return damaged(`step "${s}" is missing`);
-  }
-  for (const k of Object.keys(steps)) if (!isMigrationStep(k)) return damaged(`unknown step "${k}"`);
+  const v = await loadStateFile(path, {
+    kind: JOURNAL_KIND,
+    version: JOURNAL_VERSION,
+    steps: MIGRATION_STEPS,
+    strings: ['did', 'oldPds', 'newPds', 'newPdsDid', 'newHandle', 'newEmail', 'backupDir', 'status'],
+    label: LABEL,
+    damagedCode: 'InvalidMigrationState',
+    hint: 'restore it from a backup, or move it away to start over (check the account status on both hosts first)',
+  });
+  if (v === null) return null;
   const j = v as unknown as MigrationJournal;
   j.plc ??= { tokenRequests: 0 };
   j.catchUpRounds ??= 0;
@@ -274,39 +220,21 @@ export function isDone(journal: MigrationJournal, step: MigrationStep): boolean 
 }
 
 export function markStep(journal: MigrationJournal, step: MigrationStep, status: StepStatus, extra: { note?: string; error?: string } = {}, now = new Date()): void {
-  const state: StepState = { status, at: now.toISOString() };
-  if (extra.note !== undefined) state.note = extra.note;
-  if (extra.error !== undefined) state.error = extra.error;
-  journal.steps[step] = state;
+  markAnyStep(journal, step, status, extra, now);
 }
 
 /** Sets `from` and every later step back to pending (a redo: the old repo changed, a stale PLC op). */
 export function resetFrom(journal: MigrationJournal, from: MigrationStep, until?: MigrationStep): void {
-  const start = stepIndex(from);
-  const end = until === undefined ? MIGRATION_STEPS.length - 1 : stepIndex(until);
-  for (let i = start; i <= end; i++) journal.steps[MIGRATION_STEPS[i]!] = { status: 'pending', at: new Date().toISOString() };
+  resetSteps(journal, MIGRATION_STEPS, from, until);
 }
 
 /** The first step that is not done (undefined when all are). */
 export function firstPending(journal: MigrationJournal): MigrationStep | undefined {
-  return MIGRATION_STEPS.find((s) => journal.steps[s].status !== 'done');
+  return firstPendingStep(journal, MIGRATION_STEPS);
 }
 
 export function planEntries(journal: MigrationJournal | null): PlanEntry[] {
-  return MIGRATION_STEPS.map((name, index) => ({ index: index + 1, name, title: STEP_TITLES[name], status: journal?.steps[name].status ?? 'pending' }));
-}
-
-// ------------------------------------------------------------------------------------------
-// lock
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errno(err) === 'EPERM';
-  }
+  return stepPlanEntries(journal, MIGRATION_STEPS, STEP_TITLES);
 }
 
 /**
@@ -314,45 +242,8 @@ function pidAlive(pid: number): boolean {
  * live one is an error ('MigrationLocked'). Returns the release function.
  */
 export async function lockJournal(path: string): Promise<() => Promise<void>> {
-  const lockPath = `${path}.lock`;
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const token = `${process.pid} ${randomBytes(6).toString('hex')}\n`;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const fh = await open(lockPath, 'wx', 0o600);
-      try {
-        await fh.writeFile(token, 'utf8');
-      } finally {
-        await fh.close();
-      }
-      return async () => {
-        try {
-          if ((await readFile(lockPath, 'utf8')) === token) await unlink(lockPath);
-        } catch {
-          /* gone */
-        }
-      };
-    } catch (err) {
-      if (errno(err) !== 'EEXIST') throw runtime('JournalLockFailed', `cannot create ${lockPath}: ${errno(err) ?? String(err)}`);
-    }
-    const held = await readFile(lockPath, 'utf8').catch(() => '');
-    const pid = Number.parseInt(held.split(' ')[0] ?? '', 10);
-    if (held !== '' && pidAlive(pid) && pid !== process.pid) {
-      throw runtime('MigrationLocked', `another process (pid ${pid}) is migrating this account right now`, {
-        hint: `wait for it to finish; if no such process exists, delete ${lockPath}`,
-        details: { lock: lockPath, pid },
-      });
-    }
-    await unlink(lockPath).catch(() => undefined);
-  }
-  throw runtime('MigrationLocked', `could not take the lock ${lockPath}`);
+  return lockStateFile(path, { code: 'MigrationLocked', activity: 'migrating this account' });
 }
 
 /** Writes a small file of the backup folder atomically (0600). */
-export async function writeBackupFile(dir: string, name: string, data: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<{ path: string; bytes: number }> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, name);
-  const bytes = await writeFileAtomic(path, data, { mode: 0o600, overwrite: true });
-  return { path, bytes };
-}
-
+export const writeBackupFile = writePrivateFile;

@@ -16,14 +16,12 @@ import type { IdentityConfig } from '../identity/index.js';
 import type { SessionAuth, SessionData, XrpcClient } from '../xrpc/index.js';
 import {
   backupDirFor,
-  firstPending,
   isDone,
   loadJournal,
   lockJournal,
   markStep,
   newJournal,
   planEntries,
-  resetFrom,
   saveJournal,
   type MigrationJournal,
   type MigrationReport,
@@ -32,6 +30,7 @@ import { MIGRATION_STEPS, STEP_TITLES, stepIndex, type MigrationStep, type PlanE
 import { createAccountStep, serviceAuthStep } from './steps/account.js';
 import { blobsStep } from './steps/blobs.js';
 import { MigrationRun, type MigrationCallbacks, type StepOutcome } from './steps/context.js';
+import { failStep, runSteps } from './steps/runner.js';
 import { activateStep, deactivateOldStep, reportStep } from './steps/finalize.js';
 import { buildPlcOpStep, checkPlcOpStep, requestPlcTokenStep, signPlcOpStep, submitPlcOpStep, verifyIdentityStep } from './steps/identity.js';
 import { preferencesStep } from './steps/preferences.js';
@@ -98,7 +97,7 @@ export interface MigrationOutcome {
 
 type StepFn = (run: MigrationRun) => Promise<StepOutcome>;
 
-const STEP_FNS: Record<Exclude<MigrationStep, 'preflight'>, StepFn> = {
+const STEP_FNS: Partial<Record<MigrationStep, StepFn>> = {
   'service-auth': serviceAuthStep,
   'create-account': createAccountStep,
   'export-repo': exportRepoStep,
@@ -294,37 +293,26 @@ export async function migrateAccount(opts: MigrateOptions): Promise<MigrationOut
       await saveJournal(path, journal);
     }
 
-    let restarts = 0;
-    for (let step = firstPending(journal); step !== undefined; step = firstPending(journal)) {
-      if (step === 'preflight') {
-        markStep(journal, 'preflight', 'done');
-        continue;
-      }
-      current = step;
-      run.current = step;
-      run.throwIfAborted();
-      const index = stepIndex(step) + 1;
-      opts.callbacks.event?.({ kind: 'step-start', step, index, total, title: STEP_TITLES[step] });
-      await hooks?.beforeStep?.(step);
-      const outcome = await STEP_FNS[step](run);
-      if (outcome.kind === 'stop') {
-        journal.status = 'waiting-for-plc-token';
-        markStep(journal, step, 'pending', { note: outcome.note });
-        await saveJournal(path, journal);
-        return { result: stepResult(journal, path, 'waiting-for-plc-token') };
-      }
-      if (outcome.kind === 'restart') {
-        if (++restarts > MAX_RESTARTS) throw new AtcliError('runtime', 'MigrationLoop', `the migration went back to earlier steps ${MAX_RESTARTS} times in one run (${outcome.note})`);
-        resetFrom(journal, outcome.from, step);
-        await saveJournal(path, journal);
-        opts.callbacks.event?.({ kind: 'info', step, message: outcome.note });
-        continue;
-      }
-      markStep(journal, step, 'done', outcome.note !== undefined ? { note: outcome.note } : {});
-      if (step === 'report') journal.status = 'completed';
+    const outcome = await runSteps({
+      steps: MIGRATION_STEPS,
+      titles: STEP_TITLES,
+      journal,
+      fns: STEP_FNS,
+      run,
+      save: () => saveJournal(path, journal!),
+      onStep: (step) => {
+        current = step;
+        run!.current = step;
+      },
+      event: (e) => opts.callbacks.event?.(e),
+      hooks,
+      signal: opts.signal,
+      maxRestarts: MAX_RESTARTS,
+    });
+    if (outcome.kind === 'stopped') {
+      journal.status = 'waiting-for-plc-token';
       await saveJournal(path, journal);
-      opts.callbacks.event?.({ kind: 'step-done', step, index, total, ...(outcome.note !== undefined ? { note: outcome.note } : {}) });
-      await hooks?.afterStep?.(step);
+      return { result: stepResult(journal, path, 'waiting-for-plc-token') };
     }
     journal.status = 'completed';
     await saveJournal(path, journal);
@@ -332,16 +320,7 @@ export async function migrateAccount(opts: MigrateOptions): Promise<MigrationOut
     return { result: stepResult(journal, path, 'completed'), ...(newSession !== undefined ? { newSession } : {}) };
   } catch (err) {
     if (journal === null) throw err;
-    const e = err instanceof AtcliError ? err : new AtcliError('runtime', 'MigrationFailed', err instanceof Error ? err.message : String(err), { cause: err });
-    const at = new Date().toISOString();
-    journal.lastError = { step: current, code: e.code, message: e.message, at };
-    if (e.kind === 'interrupted' || e.kind === 'usage') {
-      markStep(journal, current, 'pending', { note: e.kind === 'interrupted' ? 'interrupted' : e.message });
-      journal.status = 'in-progress';
-    } else {
-      markStep(journal, current, 'failed', { error: e.message });
-      journal.status = 'failed';
-    }
+    const e = failStep(journal, current, err, 'MigrationFailed');
     try {
       await saveJournal(path, journal);
     } catch {

@@ -9,7 +9,7 @@
  * bounded: the list is read page by page while `concurrency` blobs are in flight.
  */
 import { AtcliError, authError } from '../errors.js';
-import { XrpcError, type XrpcClient } from '../xrpc/index.js';
+import { XrpcClient, XrpcError } from '../xrpc/index.js';
 import { DEFAULT_MAX_BLOB_BYTES, downloadBlob, uploadBlob } from '../blob/index.js';
 import { mapUnordered } from '../util/concurrent.js';
 import { sleep } from '../util/sleep.js';
@@ -28,11 +28,17 @@ export interface CopyProgress {
   bytes: number;
 }
 
+/** Somewhere else blobs can be read (a backup): `read` returns the bytes, checked against the CID. */
+export interface BlobReader {
+  name: string;
+  read(cid: string): Promise<{ bytes: Uint8Array; mimeType: string }>;
+}
+
 export interface CopyMissingBlobsOptions {
   /** the host that misses blobs, logged in as the account */
   target: XrpcClient;
-  /** where the blobs are read (the old PDS); a session there is needed when the account is deactivated on it */
-  source: XrpcClient;
+  /** where the blobs are read: another host (the old PDS; a session there is needed when the account is deactivated on it), or a reader */
+  source: XrpcClient | BlobReader;
   did: string;
   /** blobs in flight at once (default 4) */
   concurrency?: number;
@@ -106,8 +112,11 @@ export async function copyMissingBlobs(opts: CopyMissingBlobsOptions): Promise<C
   const attempts = Math.max(1, Math.floor(opts.attempts ?? DEFAULT_COPY_ATTEMPTS));
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BLOB_BYTES;
   const backoff = opts.backoffBaseMs ?? 250;
+  const fromHost = source instanceof XrpcClient ? source : undefined;
+  const read = (cid: string): Promise<{ bytes: Uint8Array; mimeType: string }> =>
+    fromHost !== undefined ? downloadBlob(fromHost, did, cid, { maxBytes, ...(signal ? { signal } : {}) }) : (source as BlobReader).read(cid);
   const missingBefore = await countMissingBlobs(target);
-  const result: CopyMissingBlobsResult = { did, source: source.service, target: target.service, missingBefore, copied: 0, bytes: 0, mimeTypes: {}, failed: [], missingAfter: missingBefore, rounds: 0 };
+  const result: CopyMissingBlobsResult = { did, source: fromHost?.service ?? (source as BlobReader).name, target: target.service, missingBefore, copied: 0, bytes: 0, mimeTypes: {}, failed: [], missingAfter: missingBefore, rounds: 0 };
   const progress: CopyProgress = { total: missingBefore, done: 0, copied: 0, failed: 0, bytes: 0 };
   opts.onProgress?.(progress);
 
@@ -125,7 +134,7 @@ export async function copyMissingBlobs(opts: CopyMissingBlobsOptions): Promise<C
 
   const copyOne = async (cid: string): Promise<CopyFailure | null> => {
     try {
-      const blob = await withRetries(() => downloadBlob(source, did, cid, { maxBytes, ...(signal ? { signal } : {}) }));
+      const blob = await withRetries(() => read(cid));
       await withRetries(() => uploadBlob(target, blob.bytes, blob.mimeType));
       result.copied++;
       result.bytes += blob.bytes.byteLength;
@@ -135,10 +144,10 @@ export async function copyMissingBlobs(opts: CopyMissingBlobsOptions): Promise<C
       return null;
     } catch (err) {
       if (err instanceof AtcliError && err.kind === 'interrupted') throw err;
-      if (sourceClosed(err) && source.auth === undefined) {
-        throw authError('SourceNeedsLogin', `${new URL(source.service).host} serves the blobs of ${did} only to the account itself (${(err as XrpcError).xrpcError}): the account is not active there`, {
+      if (fromHost !== undefined && sourceClosed(err) && fromHost.auth === undefined) {
+        throw authError('SourceNeedsLogin', `${new URL(fromHost.service).host} serves the blobs of ${did} only to the account itself (${(err as XrpcError).xrpcError}): the account is not active there`, {
           hint: 'a deactivated account can read its own blobs with a session on that host: log in there as the account',
-          details: { source: source.service, did },
+          details: { source: fromHost.service, did },
         });
       }
       return { cid, code: err instanceof AtcliError ? err.code : 'Error', error: err instanceof Error ? err.message : String(err) };

@@ -4,6 +4,7 @@
  * new account is activated, and the old account is deactivated only after the new one is
  * verified active.
  */
+import type { PlanEntry as StepPlanEntry } from './steps/runner.js';
 
 export const MIGRATION_STEPS = [
   'preflight',
@@ -55,12 +56,7 @@ export const STEP_TITLES: Readonly<Record<MigrationStep, string>> = {
   report: 'final report comparing both sides',
 };
 
-export interface PlanEntry {
-  index: number;
-  name: MigrationStep;
-  title: string;
-  status: 'pending' | 'done' | 'failed';
-}
+export type PlanEntry = StepPlanEntry<MigrationStep>;
 
 export function stepIndex(step: MigrationStep): number {
   return MIGRATION_STEPS.indexOf(step);

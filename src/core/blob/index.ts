@@ -2,8 +2,8 @@
  * Blobs (spec:blob): listing, verified download, a content-addressed local store with MIME types,
  * incremental resumable sync, upload, and the blob reference of a local file.
  */
-export { blobCid, blobRefForBytes, blobRefForFile, readBlobFile, checkMimeType, detectMimeType, isMimeType, sniffMimeType, OCTET_STREAM, type BlobRef } from './ref.js';
-export { BlobStore, type BlobMeta, type BlobPutOptions } from './store.js';
+export { blobCid, blobRefsIn, blobRefForBytes, blobRefForFile, readBlobFile, checkMimeType, detectMimeType, isMimeType, sniffMimeType, OCTET_STREAM, type BlobRef } from './ref.js';
+export { BlobStore, type BlobMeta, type BlobPutOptions, type BlobStoreOptions } from './store.js';
 export {
   DEFAULT_MAX_BLOB_BYTES,
   clientWithSignal,

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { AtcliError, invalid, runtime, usage } from '../errors.js';
-import { CODEC_RAW, Cid, MH_SHA256, cidForRaw, parseCid } from '../codec/index.js';
+import { CODEC_RAW, Cid, MH_SHA256, cidForRaw, parseCid, type CborValue } from '../codec/index.js';
 
 /** The lexicon `blob` object as it appears in records (atproto JSON form). */
 export interface BlobRef {
@@ -147,4 +147,37 @@ export function blobCid(cid: Cid | string): Cid {
     throw invalid('InvalidBlobCid', `${c.toString()} is not a blob CID (blobs are CIDv1, raw codec, sha2-256)`, { details: { cid: c.toString() } });
   }
   return c;
+}
+
+/**
+ * The blobs a record references (spec:data-model "blob"): `{$type: "blob", ref: <cid-link>}`
+ * objects anywhere in it, and the legacy `{cid: "<string>", mimeType}` form. Each is added to
+ * `out` as a CID string; references that are not blob CIDs are skipped. The walk is iterative
+ * and visits each value once.
+ */
+export function blobRefsIn(value: CborValue, out: Set<string>): void {
+  const stack: CborValue[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop()!;
+    if (v === null || typeof v !== 'object' || v instanceof Uint8Array || v instanceof Cid) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    const ref = v['ref'];
+    if (v['$type'] === 'blob' && ref instanceof Cid) {
+      if (ref.isRawBlob) out.add(ref.toString());
+      continue;
+    }
+    const legacy = v['cid'];
+    if (v['$type'] === undefined && typeof legacy === 'string' && typeof v['mimeType'] === 'string') {
+      try {
+        out.add(blobCid(legacy).toString());
+      } catch {
+        /* not a blob reference */
+      }
+      continue;
+    }
+    for (const k in v) stack.push(v[k]!);
+  }
 }

@@ -65,10 +65,10 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  * sync fetch that blob again — while an fsync per file would double the cost of storing a blob.
  * The blob bytes themselves are fsynced before their rename.
  */
-async function writeMeta(path: string, meta: BlobMeta): Promise<void> {
+async function writeMeta(path: string, meta: BlobMeta, mode: number): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.atcli-tmp`);
   try {
-    await writeFile(tmp, `${JSON.stringify(meta)}\n`, { mode: 0o644, flag: 'wx' });
+    await writeFile(tmp, `${JSON.stringify(meta)}\n`, { mode, flag: 'wx' });
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
@@ -76,11 +76,20 @@ async function writeMeta(path: string, meta: BlobMeta): Promise<void> {
   }
 }
 
+export interface BlobStoreOptions {
+  /** Files readable by the owner only (0600) in a 0700 folder, for private copies such as backups. */
+  private?: boolean;
+}
+
 export class BlobStore {
   readonly dir: string;
+  private readonly fileMode: number;
+  private readonly dirMode: number | undefined;
 
-  constructor(dir: string) {
+  constructor(dir: string, opts: BlobStoreOptions = {}) {
     this.dir = dir;
+    this.fileMode = opts.private ? 0o600 : 0o644;
+    this.dirMode = opts.private ? 0o700 : undefined;
   }
 
   /** Where the blob's bytes live (whether or not they are there yet). */
@@ -154,10 +163,10 @@ export class BlobStore {
     let fh: FileHandle | undefined;
     let size = 0;
     try {
-      await mkdir(this.dir, { recursive: true }).catch((err: unknown) => {
+      await mkdir(this.dir, { recursive: true, ...(this.dirMode !== undefined ? { mode: this.dirMode } : {}) }).catch((err: unknown) => {
         throw fsError('create', this.dir, err);
       });
-      fh = await open(tmp, 'wx', 0o644).catch((err: unknown) => {
+      fh = await open(tmp, 'wx', this.fileMode).catch((err: unknown) => {
         throw fsError('write', tmp, err);
       });
       const hash = createHash('sha256');
@@ -189,7 +198,7 @@ export class BlobStore {
       });
       await fh.close();
       fh = undefined;
-      await writeMeta(`${target}.json`, { mimeType, size });
+      await writeMeta(`${target}.json`, { mimeType, size }, this.fileMode);
       await rename(tmp, target).catch((err: unknown) => {
         throw fsError('write', target, err);
       });

@@ -26,5 +26,6 @@ export {
 } from './private-key.js';
 export { parseAnyPublicKey, type PublicKeyForm } from './detect.js';
 export { describeKeyText, parseKeyText, parsePrivateKeyText, type KeyDescription, type KeyLayout, type KeyTextOptions, type ParsedKeyText } from './key-text.js';
+export { KEY_FILE_MAX_BYTES, readPrivateKeyFile, writePrivateKeyFile, type WrittenKeyFile } from './key-file.js';
 export { MAX_KEY_BYTES, MAX_KEY_MULTIBASE_CHARS } from './encoding.js';
 export { enableFastK256, fastK256Enabled } from './fast-k256.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
+import { bundleChild } from '../../setup/bundle-child.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSessionStore } from '../../../src/core/account/session-store.js';
 import { startFakePds, type FakePds } from '../xrpc/fake-pds.js';
@@ -18,17 +18,7 @@ let childJs: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'atcli-xproc-'));
   childJs = join(tmp, 'child.mjs');
-  await build({
-    entryPoints: [join(here, 'fixtures', 'refresh-child.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: childJs,
-    logLevel: 'silent',
-    // undici is CommonJS: give the ESM bundle a require().
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  });
+  await bundleChild(join(here, 'fixtures', 'refresh-child.ts'), childJs);
 }, 60_000);
 
 afterAll(async () => {

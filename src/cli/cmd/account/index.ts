@@ -19,6 +19,7 @@ export default defineGroup({
     deactivate: child('deactivate the logged-in account (it stays on the PDS and can be reactivated)', () => import('./deactivate.js')),
     'missing-blobs': child("blobs the logged-in account's records reference that its PDS does not have", () => import('./missing-blobs.js')),
     migrate: child('move the logged-in account to another PDS: verified, journalled, resumable', () => import('./migrate.js')),
+    'recovery-key': child('a rotation key you hold at the top of your did:plc identity (to undo what the PDS does)', () => import('./recovery-key/index.js')),
     plc: child('identity updates signed by the PDS: recommended credentials, e-mail token, sign, submit', () => import('./plc/index.js')),
   },
 });

@@ -15,7 +15,7 @@ import { MigrationProgress, renderMigration } from './migrate-view.js';
 const TOKEN_PLACEHOLDER = '<the code from the e-mail>';
 
 /** The state file when none is given: $XDG_STATE_HOME/atcli/migrate-<did>.json (default ~/.local/state). */
-function defaultStatePath(env: IO['env'], fileName: string): string {
+export function defaultStatePath(env: IO['env'], fileName: string): string {
   const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
   return join(base, 'atcli', fileName);
 }

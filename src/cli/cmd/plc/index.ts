@@ -17,6 +17,8 @@ export default defineGroup({
     sign: child('sign an operation with a rotation key, after checking the key may sign it', () => import('./sign.js')),
     submit: child('check a signed operation locally, confirm, and submit it to the directory', () => import('./submit.js')),
     'calc-did': child('the DID a signed genesis operation creates (checked: strict shape, signed by its own rotation key)', () => import('./calc-did.js')),
+    watch: child('watch identities for operations not signed by your own rotation keys; each finding with its recovery window and remedy', () => import('./watch.js')),
+    recover: child('undo an unwanted operation within its 72-hour window, signed with a higher-priority rotation key of yours', () => import('./recover.js')),
     dump: child("stream the directory's export as NDJSON; --tail keeps polling for new operations", () => import('./dump.js')),
   },
 });

@@ -6,23 +6,37 @@
  * the migration here — before the identity step — naming the CIDs. Re-running copies only what is
  * still missing, so nothing is duplicated.
  */
-import { runtime } from '../../errors.js';
-import { copyMissingBlobs } from '../missing-blobs.js';
+import { AtcliError, runtime } from '../../errors.js';
+import type { XrpcClient } from '../../xrpc/index.js';
+import type { BlobProgress } from '../journal.js';
+import { copyMissingBlobs, type BlobReader } from '../missing-blobs.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
 
 export const BLOB_ATTEMPTS = 5;
 /** Largest blob we move (the reference PDS's limit is far lower; big video hosts go higher). */
 export const BLOB_MAX_BYTES = 512 * 1024 * 1024;
 
-export async function blobsStep(run: MigrationRun): Promise<StepOutcome> {
-  const j = run.journal;
-  const client = await run.newClient();
-  const progress = (j.blobs ??= { transferred: 0, bytes: 0, rounds: 0, failed: [], mimeTypes: {} });
+/** What copying blobs needs of a run (a migration's or a restore's). */
+export interface BlobCopyRun {
+  did: string;
+  journal: { blobs?: BlobProgress };
+  settings: { blobConcurrency: number; signal?: AbortSignal | undefined };
+  callbacks: { event?(e: { kind: 'blobs'; done: number; total: number; bytes: number; failed: number }): void };
+  save(): Promise<void>;
+}
+
+/**
+ * Copies what `client`'s host lists as missing from `source`, adds the counts to the journal's
+ * blob progress and saves it. Throws runtime 'BlobTransferFailed' naming what is still missing,
+ * with `failureHint` (what the user's situation is and how to go on). Returns how many were copied.
+ */
+export async function copyBlobsOfRun(run: BlobCopyRun, client: XrpcClient, source: XrpcClient | BlobReader, failureHint: string): Promise<number> {
+  const progress = (run.journal.blobs ??= { transferred: 0, bytes: 0, rounds: 0, failed: [], mimeTypes: {} });
   progress.failed = [];
-  run.throwIfAborted();
+  if (run.settings.signal?.aborted) throw new AtcliError('interrupted', 'Interrupted', 'interrupted before the blob copy');
   const result = await copyMissingBlobs({
     target: client,
-    source: run.oldClient,
+    source,
     did: run.did,
     concurrency: run.settings.blobConcurrency,
     attempts: BLOB_ATTEMPTS,
@@ -42,9 +56,20 @@ export async function blobsStep(run: MigrationRun): Promise<StepOutcome> {
     await run.save();
     const list = progress.failed.slice(0, 5).map((f) => `${f.cid} (${failures.get(f.cid) ?? f.error})`).join('; ');
     throw runtime('BlobTransferFailed', `${result.missingAfter} blob${result.missingAfter === 1 ? '' : 's'} could not be copied to the new host: ${list}${result.missingAfter > 5 ? '; …' : ''}`, {
-      hint: 'nothing about your identity changed and the old account is still active; fix the cause (or wait for the rate limit), then resume the migration',
+      hint: failureHint,
       details: { failed: progress.failed.slice(0, 100) },
     });
   }
-  return done(`${result.copied} copied this run (${progress.transferred} in all, ${progress.bytes} bytes); the new host misses none`);
+  return result.copied;
+}
+
+export async function blobsStep(run: MigrationRun): Promise<StepOutcome> {
+  const copied = await copyBlobsOfRun(
+    run,
+    await run.newClient(),
+    run.oldClient,
+    'nothing about your identity changed and the old account is still active; fix the cause (or wait for the rate limit), then resume the migration',
+  );
+  const progress = run.journal.blobs!;
+  return done(`${copied} copied this run (${progress.transferred} in all, ${progress.bytes} bytes); the new host misses none`);
 }

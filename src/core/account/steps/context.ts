@@ -12,6 +12,7 @@ import { SessionAuth, XrpcClient, login, type SessionData } from '../../xrpc/ind
 import { saveJournal, type MigrationJournal } from '../journal.js';
 import type { MigrationStep } from '../plan.js';
 import { sleep } from '../../util/sleep.js';
+import { done, type StepHooks, type StepOutcome as GenericStepOutcome } from './runner.js';
 export { sleep };
 
 export interface IdentityConfirmation {
@@ -33,11 +34,7 @@ export type MigrationEvent =
   | { kind: 'blobs'; done: number; total: number; bytes: number; failed: number }
   | { kind: 'plc-diff'; changes: string[]; warnings: string[] };
 
-export interface MigrationHooks {
-  /** Called before a step runs (test hooks may throw to simulate a server failure). */
-  beforeStep?(step: MigrationStep): void | Promise<void>;
-  /** Called once a step is done and the journal is on disk. */
-  afterStep?(step: MigrationStep): void | Promise<void>;
+export interface MigrationHooks extends StepHooks<MigrationStep> {
   /** Lets a caller wrap the sessions of both hosts (tests use it to expire access tokens). */
   wrapAuth?(auth: SessionAuth, side: 'old' | 'new'): SessionAuth;
 }
@@ -73,8 +70,7 @@ export class MigrationRun {
   /** The PLC token given for this run (cleared when the host refuses it). */
   plcToken: string | undefined;
   tokenRerequested = false;
-  private newClientValue: XrpcClient | undefined;
-  private newAuthValue: SessionAuth | undefined;
+  readonly newHost: HostSession;
   current: MigrationStep = 'preflight';
 
   constructor(
@@ -88,6 +84,8 @@ export class MigrationRun {
     this.newPublic = new XrpcClient({ service: journal.newPds, http: settings.http });
     this.plc = new PlcDirectoryClient({ http: settings.http, plcUrl: settings.identity.plcUrl });
     this.plcToken = settings.plcToken;
+    const wrap = callbacks.hooks?.wrapAuth;
+    this.newHost = new HostSession(journal.newPds, journal.did, settings.http, () => callbacks.newPassword(), wrap ? (auth) => wrap(auth, 'new') : undefined);
   }
 
   get did(): string {
@@ -112,55 +110,80 @@ export class MigrationRun {
 
   /** Adopts the session createAccount returned. */
   useNewSession(session: SessionData): void {
-    this.setNewSession(session);
+    this.newHost.adopt(session);
   }
 
   hasNewSession(): boolean {
-    return this.newClientValue !== undefined;
+    return this.newHost.has();
   }
 
   /** The new host's authenticated client: logs in with the DID and the new password when needed. */
-  async newClient(): Promise<XrpcClient> {
-    if (this.newClientValue) return this.newClientValue;
-    const password = await this.callbacks.newPassword();
+  newClient(): Promise<XrpcClient> {
+    return this.newHost.client();
+  }
+
+  get newAuth(): SessionAuth | undefined {
+    return this.newHost.auth;
+  }
+}
+
+/**
+ * The account's session on the host it is being moved to: the session createAccount returned, or
+ * a login with the DID and the new password when a later run needs one. Everything is pinned to
+ * that host (until the identity moves, the DID document names another one).
+ */
+export class HostSession {
+  private clientValue: XrpcClient | undefined;
+  private authValue: SessionAuth | undefined;
+
+  constructor(
+    readonly pds: string,
+    readonly did: string,
+    private readonly http: HttpConfig,
+    private readonly password: () => Promise<string>,
+    private readonly wrap?: (auth: SessionAuth) => SessionAuth,
+  ) {}
+
+  adopt(session: SessionData): void {
+    const pinned: SessionData = { ...session, pds: this.pds };
+    delete pinned.service;
+    let auth = SessionAuth.inMemory(pinned);
+    auth = this.wrap?.(auth) ?? auth;
+    this.authValue = auth;
+    this.clientValue = new XrpcClient({ service: this.pds, http: this.http, auth });
+  }
+
+  has(): boolean {
+    return this.clientValue !== undefined;
+  }
+
+  get auth(): SessionAuth | undefined {
+    return this.authValue;
+  }
+
+  async client(): Promise<XrpcClient> {
+    if (this.clientValue) return this.clientValue;
+    const password = await this.password();
     let session: SessionData;
     try {
-      session = await login(this.journal.newPds, this.journal.did, password, { http: this.settings.http });
+      session = await login(this.pds, this.did, password, { http: this.http });
     } catch (err) {
       if (err instanceof AtcliError && err.code === 'LoginFailed') {
-        throw authError('NewPasswordRejected', `${new URL(this.journal.newPds).host} did not accept the password for the new account of ${this.journal.did}`, {
-          hint: 'give the password chosen when the migration started',
+        throw authError('NewPasswordRejected', `${new URL(this.pds).host} did not accept the password for the new account of ${this.did}`, {
+          hint: 'give the password chosen when the run started',
         });
       }
       throw err;
     }
-    if (session.did !== this.journal.did) throw runtime('DidMismatch', `logging in to the new host returned a session for ${session.did}`);
-    this.setNewSession(session);
-    return this.newClientValue!;
-  }
-
-  get newAuth(): SessionAuth | undefined {
-    return this.newAuthValue;
-  }
-
-  private setNewSession(session: SessionData): void {
-    // Before the identity moves, the DID document names the old host: pin everything to the new one.
-    const pinned: SessionData = { ...session, pds: this.journal.newPds };
-    delete pinned.service;
-    let auth = SessionAuth.inMemory(pinned);
-    auth = this.callbacks.hooks?.wrapAuth?.(auth, 'new') ?? auth;
-    this.newAuthValue = auth;
-    this.newClientValue = new XrpcClient({ service: this.journal.newPds, http: this.settings.http, auth });
+    if (session.did !== this.did) throw runtime('DidMismatch', `logging in to ${new URL(this.pds).host} returned a session for ${session.did}`);
+    this.adopt(session);
+    return this.clientValue!;
   }
 }
 
-/** What a step asks the runner to do next. */
-export type StepOutcome =
-  | { kind: 'done'; note?: string }
-  | { kind: 'restart'; from: MigrationStep; note: string }
-  | { kind: 'stop'; reason: 'waiting-for-plc-token'; note: string };
-
-export const done = (note?: string): StepOutcome => ({ kind: 'done', ...(note !== undefined ? { note } : {}) });
+/** What a migration step asks the runner to do next. */
+export type StepOutcome = GenericStepOutcome<MigrationStep>;
+export { done };
 
 /** Runs `fn` over `items` with at most `limit` at once. */
 export async function pool<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>, signal?: AbortSignal): Promise<void> {

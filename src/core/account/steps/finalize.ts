@@ -15,17 +15,25 @@ import { done, type MigrationRun, type StepOutcome } from './context.js';
 import { fileChunks } from './repo.js';
 import { downloadRepoCar } from '../../repo/remote.js';
 
-export async function activateStep(run: MigrationRun): Promise<StepOutcome> {
-  const client = await run.newClient();
+/**
+ * Activates the account on the host and checks it reports active with a DID document pointing at
+ * it. Returns whether it was active already. Throws runtime 'ActivationFailed'.
+ */
+export async function activateOnHost(client: XrpcClient, failureHint: string): Promise<boolean> {
   const before = await checkAccountStatus(client);
   if (!before.activated) await activateAccount(client);
   const after = await checkAccountStatus(client);
-  if (!after.activated) throw runtime('ActivationFailed', 'the new host still reports the account as not active after activateAccount', { hint: 'the old account is still active' });
-  if (!after.validDid) throw runtime('ActivationFailed', 'the new host says the DID document does not point at it', { hint: 'the old account is still active; the directory may need a minute' });
+  if (!after.activated) throw runtime('ActivationFailed', `${new URL(client.service).host} still reports the account as not active after activateAccount`, { hint: failureHint });
+  if (!after.validDid) throw runtime('ActivationFailed', `${new URL(client.service).host} says the DID document does not point at it`, { hint: failureHint });
   const session = await getSession(client);
-  if (session.active === false) throw runtime('ActivationFailed', `the new host's session says the account is ${session.status ?? 'inactive'}`);
+  if (session.active === false) throw runtime('ActivationFailed', `${new URL(client.service).host}'s session says the account is ${session.status ?? 'inactive'}`, { hint: failureHint });
+  return before.activated;
+}
+
+export async function activateStep(run: MigrationRun): Promise<StepOutcome> {
+  const already = await activateOnHost(await run.newClient(), 'the old account is still active; the directory may need a minute');
   run.journal.activation = { ...run.journal.activation, activatedAt: new Date().toISOString() };
-  return done(before.activated ? 'already active' : 'active (checkAccountStatus: activated, validDid)');
+  return done(already ? 'already active' : 'active (checkAccountStatus: activated, validDid)');
 }
 
 export async function deactivateOldStep(run: MigrationRun): Promise<StepOutcome> {

@@ -19,7 +19,9 @@ import {
 } from '../admin.js';
 import { resetFrom, writeBackupFile } from '../journal.js';
 import { checkSignedMigrationOp, planMigrationOperation, sameOperationData } from '../plc-op.js';
-import { done, sleep, type MigrationRun, type StepOutcome } from './context.js';
+import type { PlcDirectoryClient } from '../../plc/directory.js';
+import type { OperationData } from '../../plc/index.js';
+import { done, sleep, type MigrationRun, type RunSettings, type StepOutcome } from './context.js';
 import { MAX_CATCH_UP_ROUNDS } from './verify.js';
 
 export const AUDIT_LOG_FILE = 'plc-audit-log.json';
@@ -220,28 +222,38 @@ export async function submitPlcOpStep(run: MigrationRun): Promise<StepOutcome> {
   return done(`the directory's head is now ${plc.opCid}`);
 }
 
-export async function verifyIdentityStep(run: MigrationRun): Promise<StepOutcome> {
-  const plc = run.journal.plc;
-  const planned = plc.planned;
-  if (planned === undefined) throw runtime('NoPlan', 'the planned identity is not known');
+/**
+ * Resolves the DID again, without cache, until the directory's data is `planned` and the DID
+ * document names its PDS and signing key (a directory or cache may lag for a moment). Returns a
+ * one-line summary; throws runtime 'IdentityNotMoved' with what still differs.
+ */
+export async function waitForIdentity(
+  settings: Pick<RunSettings, 'identity' | 'dev' | 'signal'>,
+  plc: PlcDirectoryClient,
+  did: string,
+  planned: OperationData,
+  failureHint: string,
+): Promise<string> {
   const wantPds = planned.services['atproto_pds']?.endpoint;
   const wantKey = planned.verificationMethods['atproto'];
   let last = '';
   for (let attempt = 0; attempt < 20; attempt++) {
-    const data = await run.plc.getData(run.did);
-    const doc = await resolveDid(run.settings.identity, run.did, { noCache: true });
-    const parsed = parseDidDocument(run.did, doc, { dev: run.settings.dev });
+    const data = await plc.getData(did);
+    const doc = await resolveDid(settings.identity, did, { noCache: true });
+    const parsed = parseDidDocument(did, doc, { dev: settings.dev });
     const pdsOk = wantPds !== undefined && parsed.pds === new URL(wantPds).origin;
     const keyOk = parsed.signingKey?.did() === wantKey;
     const dataOk = sameOperationData(data, planned);
-    if (pdsOk && keyOk && dataOk) {
-      return done(`${run.did} resolves to ${parsed.pds} with signing key ${wantKey}; your rotation keys and services are in place`);
-    }
+    if (pdsOk && keyOk && dataOk) return `${did} resolves to ${parsed.pds} with signing key ${wantKey}`;
     last = [!pdsOk ? `PDS ${parsed.pds ?? 'none'}` : '', !keyOk ? `signing key ${parsed.signingKey?.did() ?? 'none'}` : '', !dataOk ? 'the PLC data differs from the plan' : ''].filter(Boolean).join(', ');
-    await sleep(500, run.settings.signal);
+    await sleep(500, settings.signal);
   }
-  throw runtime('IdentityNotMoved', `the DID does not resolve to the new host yet (${last})`, {
-    hint: 'the directory may need a minute',
-  });
+  throw runtime('IdentityNotMoved', `the DID does not resolve as planned yet (${last})`, { hint: failureHint });
 }
 
+export async function verifyIdentityStep(run: MigrationRun): Promise<StepOutcome> {
+  const planned = run.journal.plc.planned;
+  if (planned === undefined) throw runtime('NoPlan', 'the planned identity is not known');
+  const summary = await waitForIdentity(run.settings, run.plc, run.did, planned, 'the directory may need a minute');
+  return done(`${summary}; your rotation keys and services are in place`);
+}

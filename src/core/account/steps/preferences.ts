@@ -4,8 +4,8 @@
  * the whole list, so repeating it is harmless) and read back to compare.
  */
 import { createHash } from 'node:crypto';
-import { runtime } from '../../errors.js';
-import { getPreferences, putPreferences } from '../admin.js';
+import { getPreferences } from '../admin.js';
+import { importPreferences, planPreferencesImport } from '../preferences.js';
 import { writeBackupFile } from '../journal.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
 import { canonicalJson } from '../../util/canonical-json.js';
@@ -18,13 +18,7 @@ export async function preferencesStep(run: MigrationRun): Promise<StepOutcome> {
   const text = `${JSON.stringify({ preferences: prefs }, null, 2)}\n`;
   const file = await writeBackupFile(j.backupDir, PREFERENCES_FILE, text);
   const client = await run.newClient();
-  await putPreferences(client, prefs);
-  const back = await getPreferences(client);
-  if (canonicalJson(back) !== canonicalJson(prefs)) {
-    throw runtime('PreferencesMismatch', `the new host stored different preferences than were sent (${back.length} vs ${prefs.length} entries)`, {
-      hint: 'the old account is untouched',
-    });
-  }
+  await importPreferences(client, await planPreferencesImport(client, prefs));
   j.preferences = { count: prefs.length, file: file.path, sha256: createHash('sha256').update(canonicalJson(prefs)).digest('hex') };
   return done(`${prefs.length} preference entr${prefs.length === 1 ? 'y' : 'ies'} copied and read back`);
 }

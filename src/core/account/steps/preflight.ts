@@ -24,18 +24,10 @@ import {
 } from '../admin.js';
 import type { MigrationJournal } from '../journal.js';
 import { requestServiceAuth } from '../service-auth.js';
+import { Checklist, type PreflightCheck } from './checklist.js';
 import type { RunSettings } from './context.js';
 
-export interface PreflightCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-  /** A warning does not stop the migration. */
-  level?: 'warning';
-  /** A failed check: the error code and what to do about it. */
-  code?: ErrorCode;
-  hint?: string;
-}
+export type { PreflightCheck };
 
 export interface PreflightReport {
   ok: boolean;
@@ -95,18 +87,8 @@ function message(err: unknown): string {
 
 export async function preflight(input: PreflightInput): Promise<PreflightResult> {
   const { oldClient, journal, settings } = input;
-  const checks: PreflightCheck[] = [];
-  const warnings: string[] = [];
-  let firstError: AtcliError | undefined;
-  const pass = (name: string, detail: string): void => void checks.push({ name, ok: true, detail });
-  const warn = (name: string, detail: string): void => {
-    checks.push({ name, ok: false, detail, level: 'warning' });
-    warnings.push(detail);
-  };
-  const fail = (name: string, err: AtcliError): void => {
-    checks.push({ name, ok: false, detail: err.message, code: err.code, ...(err.hint !== undefined ? { hint: err.hint } : {}) });
-    firstError ??= err;
-  };
+  const list = new Checklist();
+  const { checks, warnings, pass, warn, fail } = list;
   const moved = journal !== null && journal.steps['submit-plc-op'].status === 'done';
   const oldDeactivated = journal !== null && journal.steps['deactivate-old'].status === 'done';
 
@@ -321,7 +303,7 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   if (input.recoveryKey !== undefined) pass('recovery key', `${input.recoveryKey} will be rotation key #0 (highest priority)`);
 
   const report: PreflightReport = {
-    ok: firstError === undefined,
+    ok: list.firstError === undefined,
     checks,
     account,
     ...(source !== undefined ? { source } : {}),
@@ -333,7 +315,7 @@ export async function preflight(input: PreflightInput): Promise<PreflightResult>
   };
   return {
     report,
-    ...(firstError !== undefined ? { error: firstError } : {}),
+    ...(list.firstError !== undefined ? { error: list.firstError } : {}),
     newPds,
     ...(server !== undefined ? { newPdsDid: server.did } : {}),
     oldPds,

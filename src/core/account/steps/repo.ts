@@ -5,35 +5,28 @@
  * verified CAR stays in the backup folder; its hash is checked again before each use.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { invalid, runtime } from '../../errors.js';
 import { parseDidKey } from '../../crypto/index.js';
 import { verifyRepoCar } from '../../repo/verify.js';
 import { fileExists } from '../../util/atomic-file.js';
-import { checkAccountStatus } from '../admin.js';
+import { fileChunks, fileSha256 } from '../../util/file-chunks.js';
+import type { XrpcClient } from '../../xrpc/index.js';
+import { checkAccountStatus, type AccountStatus } from '../admin.js';
 import { writeBackupFile } from '../journal.js';
 import { done, type MigrationRun, type StepOutcome } from './context.js';
 import { downloadRepoCar } from '../../repo/remote.js';
 
 export const CAR_FILE = 'repo.car';
 
-export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
-  yield* createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of fileChunks(path)) h.update(chunk);
-  return h.digest('hex');
-}
+export { fileChunks };
 
 /** Throws unless the exported CAR is on disk unchanged. */
 export async function checkExportedCar(run: MigrationRun): Promise<string> {
   const ex = run.journal.exported;
   if (ex === undefined) throw runtime('NoExport', 'the repository has not been exported yet');
   if (!(await fileExists(ex.carFile))) throw runtime('ExportMissing', `the exported repository ${ex.carFile} is gone`, { hint: 'resume: it will be exported again' });
-  const sum = await fileSha256(ex.carFile);
+  const sum = (await fileSha256(ex.carFile)).sha256;
   if (sum !== ex.carSha256) throw runtime('ExportChanged', `the exported repository ${ex.carFile} changed on disk since it was written`, { hint: 'resume: it will be exported again' });
   return ex.carFile;
 }
@@ -41,7 +34,7 @@ export async function checkExportedCar(run: MigrationRun): Promise<string> {
 export async function exportRepoStep(run: MigrationRun): Promise<StepOutcome> {
   const j = run.journal;
   const ex = j.exported;
-  if (ex !== undefined && (await fileExists(ex.carFile)) && (await fileSha256(ex.carFile)) === ex.carSha256) {
+  if (ex !== undefined && (await fileExists(ex.carFile)) && (await fileSha256(ex.carFile)).sha256 === ex.carSha256) {
     return done(`already exported (${ex.carBytes} bytes)`);
   }
   delete j.exported;
@@ -93,20 +86,32 @@ export async function verifyRepoStep(run: MigrationRun): Promise<StepOutcome> {
   return done(`${report.records} records in ${report.blocks} blocks, rev ${report.rev}, signed by ${keyDid}, DID ${report.did}`);
 }
 
+/**
+ * Imports a verified CAR file into the host (importRepo is idempotent: importing the same CAR again
+ * changes nothing, so it may be retried) and returns the host's account status after it.
+ */
+export async function importCarFile(client: XrpcClient, file: string): Promise<AccountStatus> {
+  const bytes = await readFile(file);
+  await client.procedure('com.atproto.repo.importRepo', { bytes, contentType: 'application/vnd.ipld.car' }, { idempotent: true });
+  return checkAccountStatus(client);
+}
+
+/** Throws runtime 'ImportIncomplete' unless the host indexed every record of the imported repository. */
+export function checkImported(client: XrpcClient, st: AccountStatus, expectedRecords: number, failureHint: string): void {
+  if (st.indexedRecords !== expectedRecords) {
+    throw runtime('ImportIncomplete', `${new URL(client.service).host} indexed ${st.indexedRecords} records after the import, but the repository holds ${expectedRecords}`, {
+      hint: failureHint,
+    });
+  }
+}
+
 export async function importRepoStep(run: MigrationRun): Promise<StepOutcome> {
   const j = run.journal;
   if (j.source === undefined) throw runtime('NotVerified', 'the exported repository has not been verified');
   const file = await checkExportedCar(run);
   const client = await run.newClient();
-  const bytes = await readFile(file);
-  // importRepo is idempotent: importing the same CAR again changes nothing, so it may be retried.
-  await client.procedure('com.atproto.repo.importRepo', { bytes, contentType: 'application/vnd.ipld.car' }, { idempotent: true });
-  const st = await checkAccountStatus(client);
+  const st = await importCarFile(client, file);
   j.imported = { indexedRecords: st.indexedRecords, repoRev: st.repoRev, at: new Date().toISOString() };
-  if (st.indexedRecords !== j.source.records) {
-    throw runtime('ImportIncomplete', `the new host indexed ${st.indexedRecords} records after the import, but the repository holds ${j.source.records}`, {
-      hint: 'the old account is untouched',
-    });
-  }
+  checkImported(client, st, j.source.records, 'the old account is untouched');
   return done(`${st.indexedRecords} records indexed by the new host (${st.expectedBlobs} blobs referenced)`);
 }

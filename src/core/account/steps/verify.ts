@@ -13,7 +13,8 @@ import { parseDidKey } from '../../crypto/index.js';
 import { listRepoEntries } from '../../repo/read.js';
 import { verifyRepoCar, type RepoEntry } from '../../repo/verify.js';
 import { downloadBlob, listBlobs } from '../../blob/index.js';
-import { checkAccountStatus, getLatestCommit, missingBlobCids } from '../admin.js';
+import type { XrpcClient } from '../../xrpc/index.js';
+import { checkAccountStatus, getLatestCommit, missingBlobCids, type AccountStatus } from '../admin.js';
 import { resetFrom } from '../journal.js';
 import { BLOB_MAX_BYTES } from './blobs.js';
 import { done, pool, type MigrationRun, type StepOutcome } from './context.js';
@@ -22,6 +23,20 @@ import { downloadRepoCar } from '../../repo/remote.js';
 
 /** How often the copy is redone because the old account kept changing. */
 export const MAX_CATCH_UP_ROUNDS = 3;
+
+/**
+ * The copy gate: the host indexed every record of the source and holds every blob its records
+ * reference. Throws invalid 'CopyIncomplete' naming what is missing.
+ */
+export function checkCopyGate(st: AccountStatus, missing: readonly string[], sourceRecords: number, failureHint: string, details: Record<string, unknown> = {}): void {
+  const problems: string[] = [];
+  if (st.indexedRecords !== sourceRecords) problems.push(`the new host indexed ${st.indexedRecords} records, the source holds ${sourceRecords}`);
+  if (st.importedBlobs !== st.expectedBlobs) problems.push(`the new host has ${st.importedBlobs} of the ${st.expectedBlobs} blobs its records reference`);
+  if (missing.length > 0) problems.push(`the new host still lists ${missing.length} missing blob${missing.length === 1 ? '' : 's'} (${missing.slice(0, 3).join(', ')})`);
+  if (problems.length > 0) {
+    throw invalid('CopyIncomplete', `the new host does not hold everything yet: ${problems.join('; ')}`, { hint: failureHint, details });
+  }
+}
 
 export async function verifyCopyStep(run: MigrationRun): Promise<StepOutcome> {
   const j = run.journal;
@@ -52,21 +67,87 @@ export async function verifyCopyStep(run: MigrationRun): Promise<StepOutcome> {
     oldLatestRev: latest.rev,
     at: new Date().toISOString(),
   };
-  const problems: string[] = [];
-  if (st.indexedRecords !== source.records) problems.push(`the new host indexed ${st.indexedRecords} records, the verified export holds ${source.records}`);
-  if (st.importedBlobs !== st.expectedBlobs) problems.push(`the new host has ${st.importedBlobs} of the ${st.expectedBlobs} blobs its records reference`);
-  if (missing.length > 0) problems.push(`the new host still lists ${missing.length} missing blob${missing.length === 1 ? '' : 's'} (${missing.slice(0, 3).join(', ')})`);
-  if (problems.length > 0) {
-    throw invalid('CopyIncomplete', `the new host does not hold everything yet: ${problems.join('; ')}`, {
-      hint: 'resuming copies what is missing',
-      details: { gate: j.gate },
-    });
-  }
+  checkCopyGate(st, missing, source.records, 'resuming copies what is missing', { gate: j.gate });
   return done(`new host holds ${st.indexedRecords}/${source.records} records and ${st.importedBlobs}/${st.expectedBlobs} blobs; none missing; old repo unchanged (rev ${latest.rev})`);
 }
 
 function entryMap(entries: readonly RepoEntry[]): Map<string, string> {
   return new Map(entries.map((e) => [e.path, e.cid.toString()]));
+}
+
+export interface HostCopyCheck {
+  /** The destination host, unauthenticated, and logged in as the account. */
+  public: XrpcClient;
+  client: XrpcClient;
+  did: string;
+  /** Every record (path, CID) of the source repository. */
+  source: readonly RepoEntry[];
+  /** The imported commit and the key it was verified with: the host serves it until the account's next write. */
+  imported?: { commit: string; signingKey: string } | undefined;
+  /** The host's signing key (any commit other than the imported one must verify with it). */
+  hostKey: string;
+  concurrency: number;
+  signal?: AbortSignal | undefined;
+  /** What to tell the user when the check fails. */
+  failureHint: string;
+}
+
+/**
+ * The destination holds the copy: its repository verifies (DID, signature) and holds every
+ * (path, CID) of the source, it misses no blob its records reference, and every blob it lists
+ * downloads with bytes that hash to its CID. Throws invalid (NewRepoInvalid, NewRepoIncomplete,
+ * NewBlobsIncomplete, NewBlobsInvalid).
+ */
+export async function checkHostCopy(c: HostCopyCheck): Promise<{ records: number; blobsChecked: number; checkedWith: string; unchanged: boolean }> {
+  // A host serves the imported commit — signed with the OLD key — until the account's next write
+  // (the reference PDS does not re-sign on activation). That exact commit is checked against the
+  // key it was verified with before; any other commit must be signed with the host's key.
+  const latest = await getLatestCommit(c.public, c.did);
+  const unchanged = c.imported !== undefined && latest.cid === c.imported.commit;
+  const checkKey = unchanged ? c.imported!.signingKey : c.hostKey;
+  const newEntries: RepoEntry[] = [];
+  const res = await c.public.queryStream('com.atproto.sync.getRepo', { did: c.did });
+  const report = await verifyRepoCar(res.body, { expectedDid: c.did, key: parseDidKey(checkKey), onEntry: (e) => newEntries.push(e) });
+  if (!report.valid) {
+    throw invalid('NewRepoInvalid', `the repository served by the new host does not verify with ${unchanged ? 'the key it was verified with before the import' : 'its signing key'} ${checkKey}: ${report.errors.slice(0, 3).join('; ')}`, {
+      hint: c.failureHint,
+    });
+  }
+  if (report.commit !== latest.cid && !unchanged) {
+    throw invalid('NewRepoInvalid', `the new host's repository commit ${report.commit} is not its latest commit ${latest.cid}`, { hint: c.failureHint });
+  }
+  const have = entryMap(newEntries);
+  const missingOnNew = c.source.filter((e) => have.get(e.path) !== e.cid.toString());
+  if (missingOnNew.length > 0) {
+    throw invalid('NewRepoIncomplete', `the new host's repository lacks ${missingOnNew.length} record${missingOnNew.length === 1 ? '' : 's'} of the source (${missingOnNew.slice(0, 3).map((e) => e.path).join(', ')})`, {
+      hint: c.failureHint,
+      details: { missing: missingOnNew.slice(0, 50).map((e) => e.path) },
+    });
+  }
+  const st = await checkAccountStatus(c.client);
+  const missing = await missingBlobCids(c.client);
+  if (missing.length > 0 || st.importedBlobs !== st.expectedBlobs) {
+    throw invalid('NewBlobsIncomplete', `the new host misses ${missing.length} blob${missing.length === 1 ? '' : 's'} (${st.importedBlobs}/${st.expectedBlobs} imported)`, { hint: c.failureHint });
+  }
+  const cids: string[] = [];
+  for await (const cid of listBlobs(c.public, c.did)) cids.push(cid);
+  const bad: string[] = [];
+  await pool(
+    cids,
+    c.concurrency,
+    async (cid) => {
+      try {
+        await downloadBlob(c.public, c.did, cid, { maxBytes: BLOB_MAX_BYTES, ...(c.signal ? { signal: c.signal } : {}) });
+      } catch (err) {
+        bad.push(`${cid}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+    c.signal,
+  );
+  if (bad.length > 0) {
+    throw invalid('NewBlobsInvalid', `${bad.length} blob${bad.length === 1 ? '' : 's'} cannot be fetched intact from the new host: ${bad.slice(0, 3).join('; ')}`, { hint: c.failureHint });
+  }
+  return { records: report.records, blobsChecked: cids.length, checkedWith: checkKey, unchanged };
 }
 
 export async function verifyNewStep(run: MigrationRun): Promise<StepOutcome> {
@@ -75,60 +156,18 @@ export async function verifyNewStep(run: MigrationRun): Promise<StepOutcome> {
   if (keyDid === undefined) throw runtime('NoSigningKey', "the new host's signing key is not known");
   const car = await checkExportedCar(run);
   const source = await listRepoEntries(fileChunks(car), 'the exported repository');
-  // A host serves the imported commit — signed with the OLD key — until the account's next write
-  // (the reference PDS does not re-sign on activation). That exact commit is checked against the
-  // key it was verified with at export; any other commit must be signed with the new key.
-  const latest = await getLatestCommit(run.newPublic, run.did);
-  const unchanged = j.source !== undefined && latest.cid === j.source.commit;
-  const checkKey = unchanged ? j.source!.signingKey : keyDid;
-  const newEntries: RepoEntry[] = [];
-  const res = await downloadRepoCar(run.newPublic, run.did);
-  const report = await verifyRepoCar(res.body, { expectedDid: run.did, key: parseDidKey(checkKey), onEntry: (e) => newEntries.push(e) });
-  if (!report.valid) {
-    throw invalid('NewRepoInvalid', `the repository served by the new host does not verify with ${unchanged ? 'the key it was exported with' : 'its signing key'} ${checkKey}: ${report.errors.slice(0, 3).join('; ')}`, {
-      hint: 'report this to the new host',
-    });
-  }
-  if (report.commit !== latest.cid && !unchanged) {
-    throw invalid('NewRepoInvalid', `the new host's repository commit ${report.commit} is not its latest commit ${latest.cid}`);
-  }
-  const have = entryMap(newEntries);
-  const missingOnNew = source.entries.filter((e) => have.get(e.path) !== e.cid.toString());
-  if (missingOnNew.length > 0) {
-    throw invalid('NewRepoIncomplete', `the new host's repository lacks ${missingOnNew.length} record${missingOnNew.length === 1 ? '' : 's'} of the source (${missingOnNew.slice(0, 3).map((e) => e.path).join(', ')})`, {
-      hint: 'the old account has NOT been deactivated',
-      details: { missing: missingOnNew.slice(0, 50).map((e) => e.path) },
-    });
-  }
-  const client = await run.newClient();
-  const st = await checkAccountStatus(client);
-  const missing = await missingBlobCids(client);
-  if (missing.length > 0 || st.importedBlobs !== st.expectedBlobs) {
-    throw invalid('NewBlobsIncomplete', `the new host misses ${missing.length} blob${missing.length === 1 ? '' : 's'} (${st.importedBlobs}/${st.expectedBlobs} imported)`, {
-      hint: 'the old account has NOT been deactivated',
-    });
-  }
-  const cids: string[] = [];
-  for await (const cid of listBlobs(run.newPublic, run.did)) cids.push(cid);
-  const bad: string[] = [];
-  await pool(
-    cids,
-    run.settings.blobConcurrency,
-    async (cid) => {
-      try {
-        await downloadBlob(run.newPublic, run.did, cid, { maxBytes: BLOB_MAX_BYTES, ...(run.settings.signal ? { signal: run.settings.signal } : {}) });
-      } catch (err) {
-        bad.push(`${cid}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    },
-    run.settings.signal,
-  );
-  if (bad.length > 0) {
-    throw invalid('NewBlobsInvalid', `${bad.length} blob${bad.length === 1 ? '' : 's'} cannot be fetched intact from the new host: ${bad.slice(0, 3).join('; ')}`, {
-      hint: 'the old account has NOT been deactivated',
-    });
-  }
-  j.verifyNew = { records: report.records, missingOnNew: 0, blobsChecked: cids.length, at: new Date().toISOString() };
-  const how = unchanged ? `is the imported commit, signed with ${checkKey} (the new key ${keyDid} signs from the next write on)` : `verifies with the new key ${keyDid}`;
-  return done(`repository ${how}: ${report.records} records (source ${source.entries.length}, none missing); ${cids.length} blobs fetched with matching hashes`);
+  const checked = await checkHostCopy({
+    public: run.newPublic,
+    client: await run.newClient(),
+    did: run.did,
+    source: source.entries,
+    imported: j.source !== undefined ? { commit: j.source.commit, signingKey: j.source.signingKey } : undefined,
+    hostKey: keyDid,
+    concurrency: run.settings.blobConcurrency,
+    signal: run.settings.signal,
+    failureHint: 'the old account has NOT been deactivated',
+  });
+  j.verifyNew = { records: checked.records, missingOnNew: 0, blobsChecked: checked.blobsChecked, at: new Date().toISOString() };
+  const how = checked.unchanged ? `is the imported commit, signed with ${checked.checkedWith} (the new key ${keyDid} signs from the next write on)` : `verifies with the new key ${keyDid}`;
+  return done(`repository ${how}: ${checked.records} records (source ${source.entries.length}, none missing); ${checked.blobsChecked} blobs fetched with matching hashes`);
 }
