@@ -144,6 +144,8 @@ const CASES: Record<string, Case> = {
   },
   'blob upload': { argv: ['blob', 'upload', 'photo.jpg'], missingFile: ['blob', 'upload', MISSING], unreachable: null },
   'blob compute': { argv: ['blob', 'compute', 'photo.jpg'], missingFile: ['blob', 'compute', MISSING], unreachable: null },
+  'firehose tail': { argv: ['firehose', 'tail', '--limit', '1'], missingFile: null, unreachable: null },
+  'firehose replay': { argv: ['firehose', 'replay', 'sample.fh'], missingFile: ['firehose', 'replay', MISSING], unreachable: null },
   'xrpc query': { argv: ['xrpc', 'query', DEAD, 'com.atproto.server.describeServer'], missingFile: null, unreachable: ['xrpc', 'query', DEAD, 'com.atproto.server.describeServer', ...NET] },
   'xrpc procedure': {
     argv: ['xrpc', 'procedure', DEAD, 'com.atproto.server.createSession'],
@@ -241,6 +243,6 @@ describe(`the CLI contract (${leaves.length} commands, ${groups.length} groups)`
   });
 
   it('no group runs through the old command layer any more', () => {
-    expect(legacy.map((l) => l.path.join(' '))).toEqual(['firehose']);
+    expect(legacy.map((l) => l.path.join(' '))).toEqual([]);
   });
 });
