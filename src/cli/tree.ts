@@ -2,8 +2,6 @@
 // nodes on the invoked path are loaded; help, man pages, completion and the contract test load all.
 import { child, defineGroup, type ChildRef, type GroupSpec, type NodeSpec } from './spec.js';
 
-const legacy = (load: () => Promise<{ default: NodeSpec }>) => load;
-
 export const ROOT: GroupSpec = defineGroup({
   description: 'A command-line multitool for the AT Protocol (atproto): identities, repositories, PLC, lexicons, firehose, accounts and blobs.',
   examples: [

@@ -160,7 +160,7 @@ const groups: TreeNode[] = [];
 const legacy: TreeNode[] = [];
 const walk = (node: TreeNode): void => {
   if (node.spec?.kind === 'command') leaves.push(node);
-  else if (node.spec?.kind === 'legacy') legacy.push(node);
+  else if ((node.spec?.kind as string | undefined) === 'legacy') legacy.push(node);
   else groups.push(node);
   node.children.forEach(walk);
 };
