@@ -48,9 +48,9 @@ function manPage(node: TreeNode): string {
     for (const c of node.children.filter((x) => !x.hidden)) page += `.TP\n.B ${roff(c.name)}\n${roff(c.summary)} (see \\fB${roff(['atcli', ...c.path].join('-'))}\\fR(1))\n`;
     if (node.path.length === 0) page += `.SH GLOBAL OPTIONS\n${(Object.values(GLOBAL_OPTIONS) as GlobalSpec[]).map((g) => optionItem(g.option)).join('')}`;
   }
-  const examples = spec && spec.kind !== 'legacy' ? spec.examples : [];
+  const examples = spec ? spec.examples : [];
   if (examples.length > 0) page += `.SH EXAMPLES\n.nf\n${roff(examples.join('\n'))}\n.fi\n`;
-  const notes = spec && spec.kind !== 'legacy' ? spec.notes : undefined;
+  const notes = spec ? spec.notes : undefined;
   if (notes) page += `.SH NOTES\n${roff(notes)}\n`;
   page += '.SH EXIT STATUS\n0 success; 1 runtime failure, or a check could not run (network, missing key); 2 usage error; 3 data checked and invalid; 4 not found; 5 authentication needed or refused; 130 interrupted.\n';
   page += `.SH ENVIRONMENT\n${ENVIRONMENT}\n`;
@@ -65,10 +65,6 @@ export async function generatedFiles(): Promise<Map<string, string>> {
   const visit = async (node: TreeNode): Promise<void> => {
     if (node.hidden) return;
     files.set(`man/${['atcli', ...node.path].join('-')}.1`, manPage(node));
-    if (node.spec?.kind === 'legacy') {
-      const { legacyManPages } = await import('./legacy/docs.js');
-      for (const [path, page] of await legacyManPages(node.name, node.spec.register)) files.set(path, page);
-    }
     for (const c of node.children) await visit(c);
   };
   await visit(root);

@@ -78,7 +78,7 @@ function usageLine(node: TreeNode, spec: NodeSpec | undefined): string {
 export function renderHelp(node: TreeNode, width: number): string {
   const spec = node.spec;
   const isRoot = node.path.length === 0;
-  if (spec === undefined || spec.kind === 'legacy') return join([usageLine(node, spec), paragraph(node.summary, width)]);
+  if (spec === undefined) return join([usageLine(node, spec), paragraph(node.summary, width)]);
   if (spec.kind === 'group') {
     const commands = node.children.filter((c) => !c.hidden).map((c) => ({ left: c.name, right: c.summary }));
     const footer = isRoot

@@ -109,12 +109,6 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
         await f.close();
       }
     },
-    legacyAct: (load) =>
-      async function (this: Command, ...actionArgs: unknown[]) {
-        const { runLegacy } = await import('./legacy/adapter.js');
-        path = commandPathOf(this);
-        exitCode = await runLegacy(load, this, actionArgs.slice(0, -2), signal);
-      },
   };
 
   const program = buildProgram(root, router);

@@ -12,7 +12,6 @@ export interface Router {
   /** A group (or the root) was invoked without a command word: show its help. */
   showGroup(node: TreeNode, command: Command): Promise<void>;
   /** A command not yet moved onto this layer; `act` wraps its old handlers. */
-  legacyAct: import('./legacy/program.js').Act;
   /** Help text for a node, at the width help is printed with. */
   helpText(node: TreeNode): string;
   write(stream: 'out' | 'err', text: string): void;
@@ -60,16 +59,6 @@ function addNode(parent: Command, node: TreeNode, router: Router): void {
   parent.addCommand(cmd, node.hidden ? { hidden: true } : {});
   const spec = node.spec;
   if (spec === undefined) return; // a stub: enough for the parent's help and for suggestions
-  if (spec.kind === 'legacy') {
-    spec.register(cmd, router.legacyAct);
-    // its commands keep commander's own help until they are moved onto this layer
-    const reset = (c: Command): void => {
-      c.configureHelp({});
-      c.commands.forEach(reset);
-    };
-    reset(cmd);
-    return;
-  }
   if (spec.kind === 'group') {
     addGroupAction(cmd, node, router);
     for (const c of node.children) addNode(cmd, c, router);

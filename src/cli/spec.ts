@@ -86,12 +86,7 @@ export interface GroupSpec {
  * A command group not yet moved onto this layer: its old registrar builds its commander commands.
  * Goes away when the last group is converted.
  */
-export interface LegacySpec {
-  readonly kind: 'legacy';
-  register(group: import('commander').Command, act: import('./legacy/program.js').Act): void;
-}
-
-export type NodeSpec = CommandSpec | GroupSpec | LegacySpec;
+export type NodeSpec = CommandSpec | GroupSpec;
 
 export function defineCommand<const A extends ArgSpecs = Record<never, never>, const O extends OptionSpecs = Record<never, never>>(spec: {
   description?: string;

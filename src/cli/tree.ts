@@ -2,8 +2,6 @@
 // nodes on the invoked path are loaded; help, man pages, completion and the contract test load all.
 import { child, defineGroup, type ChildRef, type GroupSpec, type NodeSpec } from './spec.js';
 
-const legacy = (load: () => Promise<{ default: NodeSpec }>) => load;
-
 export const ROOT: GroupSpec = defineGroup({
   description: 'A command-line multitool for the AT Protocol (atproto): identities, repositories, PLC, lexicons, firehose, accounts and blobs.',
   examples: [
@@ -20,7 +18,7 @@ export const ROOT: GroupSpec = defineGroup({
     record: child('read, list and write individual records (writes use the logged-in account)', () => import('./cmd/record/index.js')),
     plc: child('did:plc identities: history, data, verification; build, sign and submit operations', () => import('./cmd/plc/index.js')),
     lex: child('Lexicon schemas: lint, validate records, scaffold, compare versions, publish', () => import('./cmd/lex/index.js')),
-    firehose: child('tail, filter, verify and record com.atproto.sync.subscribeRepos', legacy(() => import('./legacy/nodes/firehose.js'))),
+    firehose: child('tail, filter, verify and record com.atproto.sync.subscribeRepos', () => import('./cmd/firehose/index.js')),
     labels: child("a labeler's labels: query them or follow its stream, each signature checked", () => import('./cmd/labels/index.js')),
     account: child('log in and manage accounts; migrate between PDS hosts', () => import('./cmd/account/index.js')),
     blob: child("an account's blobs (media): list, verified incremental sync, get, upload", () => import('./cmd/blob/index.js')),

@@ -12,14 +12,14 @@ export default defineCommand({
     const width = helpWidth(io.stdoutIsTTY, io.stdoutColumns);
     if (args.words.length === 1 && args.words[0] === 'globals') return out.text(renderGlobalsHelp(width));
     const { target, consumed } = await loadPath(args.words);
-    if (consumed < args.words.length && target.spec?.kind !== 'legacy') {
+    if (consumed < args.words.length) {
       const known = ['atcli', ...target.path].join(' ');
       const names = target.children.filter((c) => !c.hidden).map((c) => c.name);
       throw usage('UnknownCommand', `unknown command "${args.words.slice(0, consumed + 1).join(' ')}"`, {
         hint: names.length > 0 ? `"${known}" has: ${names.join(', ')}` : `"${known}" has no sub-commands`,
       });
     }
-    if (target.spec?.kind === 'legacy' || (consumed > 0 && args.words.length > consumed)) {
+    if (consumed > 0 && args.words.length > consumed) {
       const { run } = await import('../main.js');
       return run([...args.words, '--help'], { io });
     }

@@ -44,6 +44,8 @@ export interface StreamSummary {
   /** Extra facts, e.g. "2 verification failures". */
   facts: string[];
   last: number | null;
+  /** What `last` counts, e.g. "seq" ("last seq 99"). */
+  lastLabel?: string;
   /** The flag that resumes from `last`, when resuming makes sense. */
   resumeFlag?: string;
 }
@@ -55,7 +57,7 @@ export function summaryLine(err: StderrWriter, s: StreamSummary): string {
   const parts = [
     `${plural(s.events, s.noun)}${s.shown !== undefined ? ` (${s.shown} shown)` : ''} in ${secs.toFixed(1)} s, ${rate >= 100 ? Math.round(rate) : rate.toFixed(1)}/s`,
     ...s.facts,
-    `last ${s.last ?? 'none'}`,
+    `last ${s.lastLabel ? `${s.lastLabel} ` : ''}${s.last ?? 'none'}`,
   ];
   const resume = s.resumeFlag && s.last !== null ? `; resume with ${s.resumeFlag} ${s.last}` : '';
   return `${err.color.dim(`${s.how}:`)} ${parts.join(', ')}${resume}`;
