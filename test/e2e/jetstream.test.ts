@@ -11,6 +11,7 @@ import type { JetstreamOutput } from '../../src/core/jetstream/events.js';
 import { createRecord, uniqueHandle, updateHandle, xrpc, type StrongRef, type TestNetwork } from '../network/client.js';
 import { network, networkInfo, newAccount, type TestAccount } from './helpers.js';
 import { LoopbackJetstream } from './loopback-jetstream.js';
+import { ndjsonLines, runIn } from '../support/test-io.js';
 
 const dictionary = readFileSync(new URL('../fixtures/jetstream/dictionary', import.meta.url));
 const now = (): string => new Date().toISOString();
@@ -144,6 +145,25 @@ describe.skipIf(!networkInfo)('Jetstream client against a loopback Jetstream fed
     const { outputs } = await collectUntil({ url: compressed.url, cursor: 0, dids: [alice.did], zstdDictionary: dictionary }, done);
     expect(outputs.map(line).slice(-expected.length)).toEqual(expected);
     expect(compressed.relay.connections[0]!.params.get('compress')).toBe('true');
+  }, 90_000);
+
+  it('firehose tail --jetstream: the same events as NDJSON, compressed or not; --verify and --record refused with exit 2', async () => {
+    const base = ['firehose', 'tail', '--did', alice.did, '--cursor', '0', '--limit', '4', '--json'];
+    const plain = await runIn([...base, '--jetstream', jetstream.url], { env: {} });
+    expect(plain.code, plain.stderr).toBe(0);
+    const lines = ndjsonLines(plain.stdout);
+    expect(lines.length).toBe(4);
+    expect(lines.every((l) => l.did === alice.did)).toBe(true);
+    const compressedRun = await runIn([...base, '--zstd-dictionary', new URL('../fixtures/jetstream/dictionary', import.meta.url).pathname], { env: { ATCLI_JETSTREAM_URL: compressed.url } });
+    expect(compressedRun.code, compressedRun.stderr).toBe(0);
+    // Each loopback stamps its own time_us: compare what the events say.
+    const gist = (l: Record<string, unknown>): string => `${String(l.type)} ${String(l.did)} ${String(l.rev ?? '')} ${JSON.stringify(l.ops ?? null)}`;
+    expect(ndjsonLines(compressedRun.stdout).map(gist)).toEqual(lines.map(gist));
+    const verify = await runIn([...base, '--jetstream', jetstream.url, '--verify'], { env: {} });
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toContain('JetstreamCannotVerify');
+    const record = await runIn([...base, '--jetstream', jetstream.url, '--record', '/tmp/never-written.fh'], { env: {} });
+    expect(record.code).toBe(2);
   }, 90_000);
 
   it('refuses to verify', async () => {
